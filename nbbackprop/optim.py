@@ -1,0 +1,150 @@
+"""Stochastic gradient descent and a training loop for modules (lectures L03, L05).
+
+``SGD.step`` applies ``p ← p − lr (∂L/∂p + λ p)`` to every parameter, the weight
+decay ``λ p`` on weights only (a module's ``decay_names``), in place. ``fit``
+runs per-example (``batch_size=1``), minibatch or full-batch (``None``) SGD
+and records a history of the loss and accuracy per epoch.
+"""
+
+import numpy as np
+
+from ._validation import as_labels, as_matrix, check_same_length
+
+__all__ = ["SGD", "evaluate", "fit", "l2_penalty"]
+
+
+class SGD:
+    """Plain SGD with L2 weight decay on weights only.
+
+    Parameters
+    ----------
+    model : Module
+        Anything with ``named_parameters()``; gradients are read from ``grad_<name>``.
+    lr : float
+        Step size.
+    weight_decay : float
+        ``λ`` of the penalty ``(λ/2) Σ‖W‖²``, whose gradient ``λ W`` is added here.
+    """
+
+    def __init__(self, model, lr, weight_decay=0.0):
+        if lr <= 0 or weight_decay < 0:
+            raise ValueError(f"SGD expected lr > 0 and weight_decay >= 0, got lr={lr}, weight_decay={weight_decay}")
+        self.lr, self.weight_decay = float(lr), float(weight_decay)
+        self.slots = [(owner, attr, attr in owner.decay_names) for _, owner, attr in model.named_parameters()]
+
+    def step(self):
+        """Update every parameter in place from its current gradient."""
+        lr, decay = self.lr, self.weight_decay
+        for owner, attr, decays in self.slots:
+            param, grad = getattr(owner, attr), getattr(owner, "grad_" + attr)
+            if grad is None:
+                raise RuntimeError(f"SGD.step: {type(owner).__name__}.grad_{attr} is not set; call bprop first")
+            if decays and decay:
+                param *= 1.0 - lr * decay  # p − lr λ p, the decay term, then the gradient step
+            param -= lr * grad
+
+
+def l2_penalty(model, lam):
+    """``(λ/2) Σ ‖W‖²`` over the weights that decay (biases excluded)."""
+    if not lam:
+        return 0.0
+    total = sum(
+        float(np.sum(getattr(owner, attr) ** 2))
+        for _, owner, attr in model.named_parameters()
+        if attr in owner.decay_names
+    )
+    return 0.5 * lam * total
+
+
+def evaluate(model, loss, X, y, batch_size=1024):
+    """Mean loss and accuracy of ``model`` on ``(X, y)``, in batches (no gradients kept)."""
+    total, correct = 0.0, 0
+    for start in range(0, len(X), batch_size):
+        outputs = model.fprop(X[start : start + batch_size])
+        targets = y[start : start + batch_size]
+        total += float(loss.per_sample(outputs, targets).sum())
+        correct += int(np.sum(outputs.argmax(axis=1) == targets)) if outputs.ndim == 2 and outputs.shape[1] > 1 else 0
+    return total / len(X), correct / len(X)
+
+
+def fit(model, loss, X, y, lr, epochs, batch_size=None, lam=0.0, rng=None,
+        X_val=None, y_val=None, progress=False, record_grad_norms=False):
+    """Train ``model`` on ``loss`` by SGD.
+
+    Parameters
+    ----------
+    model : Module
+        E.g. ``Sequential([Linear(64, 128, rng), ReLU(), Linear(128, 10, rng)])``.
+    loss : loss module
+        E.g. ``SoftmaxCrossEntropy()``.
+    X : array (N, D)
+    y : array (N,) of labels (or targets for a regression loss)
+    lr : float
+    epochs : int
+    batch_size : int or None
+        1 for per-example SGD, ``None`` for full-batch gradient descent.
+    lam : float
+        L2 weight decay on weights only.
+    rng : numpy.random.Generator
+        Shuffles the samples each epoch; ``None`` visits them in order.
+    X_val, y_val : arrays, optional
+        Held-out data, evaluated after every epoch.
+    progress : bool
+        Show a tqdm progress bar over the epochs.
+    record_grad_norms : bool
+        Record ``‖∂L/∂W‖`` of every weight after the last step of each epoch.
+
+    Returns
+    -------
+    dict
+        ``"loss"`` (mean training loss over the epoch's batches, plus the L2 penalty),
+        ``"accuracy"`` (training accuracy over the epoch's batches), and
+        ``"val_loss"``/``"val_accuracy"``, ``"grad_norms"`` when asked for.
+    """
+    X = as_matrix(X, "fit")
+    y = np.asarray(y)
+    check_same_length("fit", X, y)
+    classify = y.ndim == 1 and y.dtype.kind in "iu"
+    if classify:
+        y = as_labels(y, "fit", n_samples=len(X))
+    n = len(X)
+    batch_size = n if batch_size is None else int(batch_size)
+    if batch_size < 1:
+        raise ValueError(f"fit expected batch_size >= 1 or None, got {batch_size}")
+    optimizer = SGD(model, lr, weight_decay=lam)
+    history = {"loss": [], "accuracy": []}
+    if X_val is not None:
+        history |= {"val_loss": [], "val_accuracy": []}
+    if record_grad_norms:
+        history["grad_norms"] = {
+            name: [] for name, owner, attr in model.named_parameters() if attr in owner.decay_names
+        }
+    epochs_iter = range(int(epochs))
+    if progress:
+        from tqdm.auto import tqdm
+
+        epochs_iter = tqdm(epochs_iter, desc="epochs", leave=False)
+    for _ in epochs_iter:
+        order = np.arange(n) if rng is None else rng.permutation(n)
+        total, correct = 0.0, 0
+        for start in range(0, n, batch_size):
+            idx = order[start : start + batch_size]
+            outputs = model.fprop(X[idx])
+            total += loss.fprop(outputs, y[idx]) * len(idx)
+            if classify:
+                correct += int(np.count_nonzero(outputs.argmax(axis=1) == y[idx]))
+            model.bprop(loss.bprop(), need_grad_x=False)
+            optimizer.step()
+        history["loss"].append(total / n + l2_penalty(model, lam))
+        history["accuracy"].append(correct / n)
+        if X_val is not None:
+            val_loss, val_accuracy = evaluate(model, loss, X_val, y_val)
+            history["val_loss"].append(val_loss)
+            history["val_accuracy"].append(val_accuracy)
+        if record_grad_norms:
+            for name, _, grad in model.parameters():
+                if name in history["grad_norms"]:
+                    history["grad_norms"][name].append(float(np.linalg.norm(grad)))
+        if progress:
+            epochs_iter.set_postfix(loss=f"{history['loss'][-1]:.4f}")
+    return history
