@@ -53,7 +53,9 @@ def _check_params(where, params, n_features=None):
     previous = n_features
     for index, layer in enumerate(params):
         if len(layer) != 2:
-            raise ValueError(f"{where} expected params as a list of (W, b) pairs, got {len(layer)} items at layer {index}")
+            raise ValueError(
+                f"{where} expected params as a list of (W, b) pairs, got {len(layer)} items at layer {index}"
+            )
         W, b = (np.asarray(p) for p in layer)
         if W.ndim != 2 or b.shape != (W.shape[1],) or (previous is not None and W.shape[0] != previous):
             wanted = f"({'n_in' if previous is None else previous}, n_out) and b of shape (n_out,)"
