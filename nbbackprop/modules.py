@@ -255,8 +255,9 @@ class SoftmaxCrossEntropy(_Loss):
     def _check(self, logits, y):
         if not (isinstance(logits, np.ndarray) and logits.ndim == 2 and logits.dtype.kind == "f"):
             logits = as_matrix(logits, "SoftmaxCrossEntropy.fprop", "logits")
+        # one reduction checks 0 <= y < K: a negative int64 viewed as uint64 is huge
         if not (isinstance(y, np.ndarray) and y.ndim == 1 and y.dtype.kind in "iu" and len(y) == len(logits)
-                and len(y) and 0 <= y.min() and y.max() < logits.shape[1]):
+                and len(y) and y.view(f"u{y.itemsize}").max() < logits.shape[1]):
             y = as_labels(y, "SoftmaxCrossEntropy.fprop", len(logits), logits.shape[1])
         return logits, y
 
@@ -266,7 +267,7 @@ class SoftmaxCrossEntropy(_Loss):
         self.probs = losses.softmax(logits)
         picked = self.probs[np.arange(len(y)), y]
         if picked.min() > 1e-300:  # fast path; log-softmax when a probability underflows
-            return float(-np.log(picked).mean())
+            return float(-np.log(picked).sum() / len(y))
         return losses.softmax_cross_entropy(logits, y)
 
     def _per_sample(self, logits, y):

@@ -129,14 +129,15 @@ def fit(model, loss, X, y, lr, epochs, batch_size=None, lam=0.0, rng=None,
         total, correct = 0.0, 0
         for start in range(0, n, batch_size):
             idx = order[start : start + batch_size]
+            targets = y[idx]
             outputs = model.fprop(X[idx])
-            total += loss.fprop(outputs, y[idx]) * len(idx)
+            total += loss.fprop(outputs, targets) * len(idx)
             if classify:
-                correct += int(np.count_nonzero(outputs.argmax(axis=1) == y[idx]))
+                correct += np.count_nonzero(outputs.argmax(axis=1) == targets)
             model.bprop(loss.bprop(), need_grad_x=False)
             optimizer.step()
         history["loss"].append(total / n + l2_penalty(model, lam))
-        history["accuracy"].append(correct / n)
+        history["accuracy"].append(int(correct) / n)
         if X_val is not None:
             val_loss, val_accuracy = evaluate(model, loss, X_val, y_val)
             history["val_loss"].append(val_loss)
