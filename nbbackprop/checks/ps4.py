@@ -1,0 +1,536 @@
+"""Checks for ps4_flow_graph: modules with fprop/bprop, Sequential, topological_order."""
+
+from typing import ClassVar
+
+import numpy as np
+
+from .. import graph as ref_graph
+from .. import modules as ref
+from ..losses import softmax
+from .core import Part, Raised, Suite, call, explain, finding, frozen, reference_code, watch_calls
+from .probes import dims, labels, mixed, rng_for
+
+DELEGATION = "__delegation__"
+
+
+def _copy(value):
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    return value
+
+
+def _attr(obj, name):
+    value = getattr(obj, name, None)
+    return _copy(value) if value is not None else Raised("exception", f"has no attribute {name} after bprop")
+
+
+class ModuleSuite(Suite):
+    """Shared by every module check: probe under a delegation watch, judge each part."""
+
+    reference = None
+
+    def probe(self, candidate, hidden=False):
+        seen = set()
+        with watch_calls(reference_code(self.reference), seen):
+            results = self.run_probe(candidate, hidden)
+        results[DELEGATION] = sorted(seen)
+        return results
+
+    def judge(self, results, hidden=False):
+        if results.get(DELEGATION):
+            message = (f"{self.target} calls the reference implementation ({', '.join(results[DELEGATION])}). "
+                       "Write it yourself: the point is to derive it.")
+            return {part.name: ("delegation", message) for part in self.parts}
+        return self.run_judge(results, hidden)
+
+
+# ---- Linear -------------------------------------------------------------------------------------
+
+
+class LinearSuite(ModuleSuite):
+    target = "Linear"
+    reference = ref.Linear
+    signature = "Linear(n_in, n_out, rng)"
+    parts = (
+        Part("init", "W of shape (n_in, n_out) drawn from rng, b zeros of shape (n_out,)"),
+        Part("fprop", "y = x W + b"),
+        Part("grad_x", "bprop returns grad_x = grad_y Wᵀ"),
+        Part("grad_W", "bprop sets grad_W = xᵀ grad_y"),
+        Part("grad_b", "bprop sets grad_b = Σ_n grad_y"),
+        Part("state", "a second identical fprop/bprop gives the same gradients"),
+    )
+
+    def inputs(self, hidden, square=False):
+        n, n_in, n_out = dims(hidden)
+        if square:
+            n_out = n_in
+        rng = rng_for(self.target, hidden, "square" if square else "")
+        return mixed(rng, (n, n_in)), mixed(rng, (n_in, n_out)), mixed(rng, (n_out,)), mixed(rng, (n, n_out))
+
+    def run_probe(self, Linear, hidden):
+        x, W, b, g = self.inputs(hidden)
+        n_in, n_out = W.shape
+        out = {}
+        layer = call(Linear, n_in, n_out, np.random.default_rng(0))
+        if isinstance(layer, Raised):
+            return dict.fromkeys(("init", "y", "grad_x", "grad_W", "grad_b"), layer)
+        twin = call(Linear, n_in, n_out, np.random.default_rng(0))
+        out["init"] = (_attr(layer, "W"), _attr(layer, "b"), _attr(twin, "W") if not isinstance(twin, Raised) else twin)
+        layer.W, layer.b = frozen(W), frozen(b)
+        out["y"] = _copy(call(layer.fprop, frozen(x)))
+        out["grad_x"] = _copy(call(layer.bprop, frozen(g)))
+        out["grad_W"], out["grad_b"] = _attr(layer, "grad_W"), _attr(layer, "grad_b")
+        call(layer.fprop, frozen(x))
+        call(layer.bprop, frozen(g))
+        out["grad_W_again"], out["grad_b_again"] = _attr(layer, "grad_W"), _attr(layer, "grad_b")
+        # a square layer tells W from Wᵀ when the non-square one just raised
+        xs, Ws, bs, gs = self.inputs(hidden, square=True)
+        square = call(Linear, *Ws.shape, np.random.default_rng(0))
+        if not isinstance(square, Raised):
+            square.W, square.b = frozen(Ws), frozen(bs)
+            call(square.fprop, frozen(xs))
+            out["square_grad_x"] = _copy(call(square.bprop, frozen(gs)))
+        return out
+
+    def run_judge(self, results, hidden):
+        x, W, b, g = self.inputs(hidden)
+        n = len(x)
+        text = f"x of shape {x.shape}, W {W.shape}, grad_y {g.shape}"
+        found = {}
+        init = results["init"]
+        if isinstance(init, Raised):
+            found["init"] = ("not-implemented" if init.code == "not-implemented" else init.code,
+                             explain(init.code, "Linear(n_in, n_out, rng)", "init", init, W))
+        else:
+            found["init"] = self.judge_init(init, W.shape)
+        found["fprop"] = finding("Linear.fprop", "fprop", results["y"], x @ W + b, probe_text=text,
+                                 causes={"transpose": "x @ W.T or W @ x: rows of x are samples, W is (n_in, n_out)."})
+        grad_x = results["grad_x"]
+        alternatives = [("chain-rule", np.ones_like(g) @ W.T)]
+        if isinstance(grad_x, Raised) and grad_x.code == "exception" and "square_grad_x" in results:
+            _, Ws, _, gs = self.inputs(hidden, square=True)
+            square = results["square_grad_x"]
+            if not isinstance(square, Raised) and np.allclose(square, gs @ Ws, rtol=1e-7):
+                grad_x = Raised("transpose", grad_x.message)
+        if isinstance(grad_x, Raised) and grad_x.code == "transpose":
+            found["grad_x"] = ("transpose", explain("transpose", "Linear.bprop", "grad_x", grad_x, g @ W.T,
+                               probe_text=text, causes={"transpose": "grad_x = grad_y @ W.T — you used W, not Wᵀ."}))
+        else:
+            found["grad_x"] = finding("Linear.bprop", "grad_x", grad_x, g @ W.T, alternatives=alternatives,
+                                      batch=n, probe_text=text,
+                                      causes={"transpose": "grad_x = grad_y @ W.T — you used W, not Wᵀ.",
+                                              "chain-rule": "grad_x must use grad_y: grad_x = grad_y @ W.T."})
+        found["grad_W"] = finding(
+            "Linear.bprop", "grad_W", results["grad_W"], x.T @ g,
+            alternatives=[("chain-rule", x.T @ np.ones_like(g))], batch=n, probe_text=text,
+            causes={"transpose": "grad_W = x.T @ grad_y has the shape of W, (n_in, n_out); you have grad_y.T @ x.",
+                    "scale-batch": "grad_y already carries the 1/N of the mean loss: don't divide (or sum) again.",
+                    "chain-rule": "grad_W = x.T @ grad_y — the upstream grad_y is missing."})
+        found["grad_b"] = finding(
+            "Linear.bprop", "grad_b", results["grad_b"], g.sum(axis=0),
+            alternatives=[("axis", g.sum(axis=1)), ("axis", g.sum()), ("axis", g)], batch=n, probe_text=text,
+            causes={"axis": "grad_b sums grad_y over the batch: grad_y.sum(axis=0), shape (n_out,).",
+                    "scale-batch": "grad_b = grad_y.sum(axis=0): a sum over the batch, not a mean.",
+                    "shape": "grad_b has the shape of b, (n_out,): grad_y.sum(axis=0)."})
+        found["state"] = self.judge_state(results, x.T @ g, g.sum(axis=0))
+        return found
+
+    @staticmethod
+    def judge_init(init, shape):
+        W0, b0, W_twin = init
+        where = "Linear(n_in, n_out, rng)"
+        code, message = finding(where, "init", np.shape(W0) if not isinstance(W0, Raised) else W0,
+                                np.array(shape), probe_text=f"n_in={shape[0]}, n_out={shape[1]}",
+                                causes={"transpose": "W has shape (n_in, n_out) so that y = x @ W.",
+                                        "mismatch": "W has shape (n_in, n_out) so that y = x @ W."})
+        if code != "ok":
+            if not isinstance(W0, Raised) and tuple(np.shape(W0)) == shape[::-1]:
+                code = "transpose"
+            return code, message
+        b_code, b_message = finding(where, "init", b0, np.zeros(shape[1]),
+                                    causes={"mismatch": "b starts at zero: np.zeros(n_out)."})
+        if b_code != "ok":
+            return b_code, b_message
+        W0 = np.asarray(W0, dtype=float)
+        if np.all(W0 == 0) or np.unique(W0.round(12)).size < W0.size // 2:
+            return "mismatch", ("[init] Linear(n_in, n_out, rng): W is not random. Likely cause: draw W from rng "
+                                "(e.g. rng.standard_normal((n_in, n_out)) * scale); equal weights stay equal forever.")
+        if not (isinstance(W_twin, np.ndarray) and np.array_equal(W0, W_twin)):
+            return "state", ("[init] Linear(n_in, n_out, rng): two layers built with the same seed differ. Likely "
+                             "cause: draw the weights from the rng argument, not from np.random or a fixed seed.")
+        if not 1e-3 < np.std(W0) < 2.0:
+            return "scale", (f"[init] Linear(n_in, n_out, rng): W has standard deviation {np.std(W0):.3g}. Likely "
+                             "cause: use a small scale such as 1/√n_in.")
+        return "ok", ""
+
+    @staticmethod
+    def judge_state(results, grad_W, grad_b):
+        for name in ("grad_W", "grad_b"):
+            again = results.get(f"{name}_again")
+            first = results.get(name)
+            if isinstance(first, Raised) or isinstance(again, Raised) or first is None:
+                continue
+            if not np.allclose(again, first, rtol=1e-12, atol=0):
+                code = "state"
+                return code, (f"[state] Linear.bprop: calling fprop/bprop twice with the same input changed {name} "
+                              f"(first {np.linalg.norm(first):.3g}, then {np.linalg.norm(again):.3g} in norm). "
+                              "Likely cause: set gradients with `=`, don't accumulate them with `+=`.")
+        return not_implemented("Linear.bprop", results.get("grad_W"), results.get("grad_b"))
+
+
+# ---- activations --------------------------------------------------------------------------------
+
+
+class ActivationSuite(ModuleSuite):
+    """Sigmoid, Tanh, ReLU: value, gradient, large inputs, no hidden state."""
+
+    parts = (
+        Part("fprop", "y = f(x) entry by entry"),
+        Part("bprop", "grad_x = grad_y ⊙ f'(x)"),
+        Part("stability", "no overflow, NaN or inf for |x| up to 1e4"),
+        Part("state", "bprop after a second fprop uses the second input"),
+    )
+
+    def inputs(self, hidden):
+        n, d, _ = dims(hidden)
+        rng = rng_for(self.target, hidden)
+        return mixed(rng, (n, d), 0.1, 3.0), mixed(rng, (n, d))
+
+    def run_probe(self, Box, hidden):
+        x, g = self.inputs(hidden)
+        box = call(Box)
+        if isinstance(box, Raised):
+            return dict.fromkeys(("y", "grad_x", "big", "grad_x2"), box)
+        out = {"y": _copy(call(box.fprop, frozen(x)))}
+        out["grad_x"] = _copy(call(box.bprop, frozen(g)))
+        big = np.linspace(-1e4, 1e4, 7 * 5).reshape(7, 5)
+        out["big"] = _copy(call(box.fprop, frozen(big)))
+        if not isinstance(out["big"], Raised):
+            out["big_grad"] = _copy(call(box.bprop, frozen(np.ones_like(big))))
+        call(box.fprop, frozen(x[::-1].copy()))
+        out["grad_x2"] = _copy(call(box.bprop, frozen(g)))
+        fresh = call(Box)  # the same second call on a fresh box: state is judged against the student's own bprop
+        if not isinstance(fresh, Raised):
+            call(fresh.fprop, frozen(x[::-1].copy()))
+            out["grad_x2_fresh"] = _copy(call(fresh.bprop, frozen(g)))
+        return out
+
+    def run_judge(self, results, hidden):
+        x, g = self.inputs(hidden)
+        text = f"x of shape {x.shape} (mixed signs)"
+        where = f"{self.target}"
+        found = {"fprop": finding(f"{where}.fprop", "fprop", results["y"], self.f(x), probe_text=text)}
+        found["bprop"] = finding(f"{where}.bprop", "bprop", results["grad_x"], g * self.df(x),
+                                 alternatives=self.bugs(x, g), batch=len(x), probe_text=text,
+                                 causes=self.causes)
+        big = np.linspace(-1e4, 1e4, 35).reshape(7, 5)
+        code, message = finding(f"{where}.fprop", "stability", results["big"], self.f(big),
+                                probe_text="x from -1e4 to 1e4", causes={"mismatch": GENERIC_UNSTABLE})
+        if code == "ok" and "big_grad" in results:
+            code, message = finding(f"{where}.bprop", "stability", results["big_grad"], self.df(big),
+                                    probe_text="x from -1e4 to 1e4", causes={"mismatch": GENERIC_UNSTABLE})
+        found["stability"] = (code, message)
+        found["state"] = judge_state(f"{where}.bprop", results["grad_x2"], results.get("grad_x2_fresh"))
+        return found
+
+
+def not_implemented(where, *results):
+    """A part that only makes sense once the rest works: fails while the code is a stub, else passes."""
+    for result in results:
+        if (isinstance(result, Raised) and result.code == "not-implemented") or result is None:
+            return "not-implemented", f"[state] {where} is not implemented yet."
+    return "ok", ""
+
+
+def judge_state(where, second, fresh):
+    """State: a box used before must answer a new fprop/bprop exactly as a fresh box does."""
+    if isinstance(fresh, Raised) or fresh is None:
+        return not_implemented(where, fresh, second)  # other failures of a fresh box cost elsewhere
+    if isinstance(second, Raised):
+        return second.code, explain(second.code, where, "state", second, fresh, probe_text="a second fprop")
+    if np.shape(second) == np.shape(fresh) and np.allclose(second, fresh, rtol=1e-12, atol=1e-300):
+        return "ok", ""
+    return "state", (f"[state] {where}: after a second fprop on new inputs, bprop gave a different answer from a "
+                     "fresh box given the same inputs. Likely cause: bprop must use what the latest fprop kept, "
+                     "and set (not accumulate) what it computes.")
+
+
+GENERIC_UNSTABLE = "large inputs overflow: use a formula that never exponentiates a large positive number."
+
+
+class SigmoidSuite(ActivationSuite):
+    target, reference, signature = "Sigmoid", ref.Sigmoid, "Sigmoid()"
+
+    @staticmethod
+    def f(x):
+        return ref.sigmoid(x)
+
+    def df(self, x):
+        s = ref.sigmoid(x)
+        return s * (1 - s)
+
+    def bugs(self, x, g):
+        s = ref.sigmoid(x)
+        s2 = ref.sigmoid(s)
+        return [("activation-derivative", g * x * (1 - x)), ("activation-derivative", g * s2 * (1 - s2)),
+                ("activation-derivative", g), ("activation-derivative", g * s),
+                ("chain-rule", s * (1 - s))]
+
+    causes: ClassVar[dict] = {
+        "activation-derivative": "σ'(x) = y (1 − y) with y = σ(x), the output fprop kept — not x (1 − x).",
+              "chain-rule": "grad_x = grad_y * y * (1 − y): the upstream grad_y is missing."}
+
+
+class TanhSuite(ActivationSuite):
+    target, reference, signature = "Tanh", ref.Tanh, "Tanh()"
+
+    @staticmethod
+    def f(x):
+        return np.tanh(x)
+
+    def df(self, x):
+        return 1 - np.tanh(x) ** 2
+
+    def bugs(self, x, g):
+        t = np.tanh(x)
+        return [("activation-derivative", g * (1 - x**2)), ("activation-derivative", g * (1 - np.tanh(t) ** 2)),
+                ("activation-derivative", g), ("activation-derivative", g * (1 - t)),
+                ("chain-rule", 1 - t**2)]
+
+    causes: ClassVar[dict] = {
+        "activation-derivative": "tanh'(x) = 1 − y² with y = tanh(x), the output fprop kept — not 1 − x².",
+              "chain-rule": "grad_x = grad_y * (1 − y²): the upstream grad_y is missing."}
+
+
+class ReLUSuite(ActivationSuite):
+    target, reference, signature = "ReLU", ref.ReLU, "ReLU()"
+
+    @staticmethod
+    def f(x):
+        return np.maximum(x, 0)
+
+    def df(self, x):
+        return (x > 0).astype(float)
+
+    def bugs(self, x, g):
+        return [("activation-derivative", g * (g > 0)), ("activation-derivative", g),
+                ("activation-derivative", g * np.maximum(x, 0)), ("chain-rule", (x > 0).astype(float)),
+                ("activation-derivative", np.maximum(g, 0))]
+
+    causes: ClassVar[dict] = {
+        "activation-derivative": "grad_x = grad_y * (x > 0): the mask comes from the input x fprop saw, "
+                                 "and multiplies grad_y.",
+        "chain-rule": "grad_x = grad_y * (x > 0): the upstream grad_y is missing."}
+
+
+# ---- SoftmaxCrossEntropy ------------------------------------------------------------------------
+
+
+class SoftmaxCrossEntropySuite(ModuleSuite):
+    target, reference, signature = "SoftmaxCrossEntropy", ref.SoftmaxCrossEntropy, "SoftmaxCrossEntropy()"
+    parts = (
+        Part("loss", "mean over the batch of −log softmax(z)[y]"),
+        Part("grad", "bprop() = (softmax(z) − onehot(y)) / N"),
+        Part("stability", "finite loss and gradient for logits up to 1e4"),
+        Part("state", "bprop uses the latest fprop"),
+    )
+
+    def inputs(self, hidden):
+        n, _, k = dims(hidden)
+        rng = rng_for(self.target, hidden)
+        return 2 * mixed(rng, (n, k)), labels(rng, n, k)
+
+    def run_probe(self, Loss, hidden):
+        z, y = self.inputs(hidden)
+        box = call(Loss)
+        if isinstance(box, Raised):
+            return dict.fromkeys(("loss", "grad", "big_loss", "big_grad", "grad2"), box)
+        out = {"loss": _copy(call(box.fprop, frozen(z), frozen(y)))}
+        out["grad"] = _copy(call(box.bprop))
+        big = np.array([[1e4, 0.0, -1e4], [0.0, 1e4, 1e4], [-1e4, -1e4, 0.0]])
+        out["big_loss"] = _copy(call(box.fprop, frozen(big), frozen(np.array([2, 1, 0]))))
+        out["big_grad"] = _copy(call(box.bprop)) if not isinstance(out["big_loss"], Raised) else out["big_loss"]
+        call(box.fprop, frozen(z[::-1].copy()), frozen(y[::-1].copy()))
+        out["grad2"] = _copy(call(box.bprop))
+        fresh = call(Loss)
+        if not isinstance(fresh, Raised):
+            call(fresh.fprop, frozen(z[::-1].copy()), frozen(y[::-1].copy()))
+            out["grad2_fresh"] = _copy(call(fresh.bprop))
+        return out
+
+    @staticmethod
+    def reference_values(z, y):
+        p = softmax(z)
+        n = len(y)
+        loss = -np.mean(np.log(p[np.arange(n), y]))
+        onehot = np.eye(z.shape[1])[y]
+        return loss, (p - onehot) / n
+
+    def run_judge(self, results, hidden):
+        z, y = self.inputs(hidden)
+        n = len(y)
+        loss, grad = self.reference_values(z, y)
+        text = f"logits of shape {z.shape}, y = {y.tolist()}"
+        p0 = np.exp(z) / np.exp(z).sum(axis=0, keepdims=True)  # normalised over the batch: the axis bug
+        onehot = np.eye(z.shape[1])[y]
+        found = {"loss": finding(
+            "SoftmaxCrossEntropy.fprop", "loss", results["loss"], loss, batch=n, probe_text=text,
+            alternatives=[("axis", -np.mean(np.log(p0[np.arange(n), y])))],
+            causes={"scale-batch": "the loss is the mean over the batch, not the sum.",
+                    "axis": "softmax normalises each row (axis=1): the classes of one sample, not the batch.",
+                    "sign": "the loss is −log p, a positive number."})}
+        found["grad"] = finding(
+            "SoftmaxCrossEntropy.bprop", "grad", results["grad"], grad, batch=n, probe_text=text,
+            alternatives=[("axis", (p0 - onehot) / n), ("mismatch", softmax(z) / n)],
+            causes={"scale-batch": "the loss is a mean, so its gradient is (softmax − onehot) / N — once.",
+                    "axis": "softmax normalises each row (axis=1).",
+                    "sign": "∂L/∂z = softmax(z) − onehot(y), not onehot − softmax."})
+        big = np.array([[1e4, 0.0, -1e4], [0.0, 1e4, 1e4], [-1e4, -1e4, 0.0]])
+        big_loss = (2e4 + np.log(2.0) + 0.0) / 3
+        big_p = softmax(big)
+        big_p[np.arange(3), [2, 1, 0]] -= 1
+        code, message = finding("SoftmaxCrossEntropy.fprop", "stability", results["big_loss"], big_loss,
+                                probe_text="logits up to ±1e4",
+                                causes={"mismatch": "subtract each row's max before exp, and use log-sum-exp.",
+                                        "unstable": "subtract each row's max before exp, and use log-sum-exp."})
+        if code == "ok":
+            code, message = finding("SoftmaxCrossEntropy.bprop", "stability", results["big_grad"], big_p / 3,
+                                    probe_text="logits up to ±1e4")
+        found["stability"] = (code, message)
+        found["state"] = judge_state("SoftmaxCrossEntropy.bprop", results["grad2"], results.get("grad2_fresh"))
+        return found
+
+
+# ---- Sequential ----------------------------------------------------------------------------------
+
+
+class SequentialSuite(ModuleSuite):
+    target, reference, signature = "Sequential", ref.Sequential, "Sequential(modules)"
+    parts = (
+        Part("fprop", "runs the modules in order"),
+        Part("bprop", "runs them in reverse order, passing each grad along, and returns grad_x"),
+        Part("params", "every module's parameter gradients are set"),
+    )
+
+    def inputs(self, hidden):
+        n, d_in, d_out = dims(hidden)
+        rng = rng_for(self.target, hidden)
+        layers = [ref.Linear(d_in, 6 if not hidden else 8, rng), ref.Tanh(),
+                  ref.Linear(6 if not hidden else 8, d_out, rng), ref.Sigmoid()]
+        return layers, mixed(rng, (n, d_in)), mixed(rng, (n, d_out))
+
+    def run_probe(self, Sequential, hidden):
+        layers, x, g = self.inputs(hidden)
+        model = call(Sequential, layers)
+        if isinstance(model, Raised):
+            return dict.fromkeys(("y", "grad_x", "grads"), model)
+        out = {"y": _copy(call(model.fprop, frozen(x)))}
+        out["grad_x"] = _copy(call(model.bprop, frozen(g)))
+        out["grads"] = [_attr(layer, name) for layer in layers[::2] for name in ("grad_W", "grad_b")]
+        return out
+
+    def run_judge(self, results, hidden):
+        layers, x, g = self.inputs(hidden)
+        for layer in layers:
+            layer.grad_W = layer.grad_b = None
+        model = ref.Sequential(layers)
+        y = model.fprop(x)
+        grad_x = model.bprop(g)
+        grads = [getattr(layer, name) for layer in layers[::2] for name in ("grad_W", "grad_b")]
+        text = f"Sequential([Linear, Tanh, Linear, Sigmoid]) on x of shape {x.shape}"
+        # typical bug: every module gets the original grad_y (the gradient is not passed along)
+        found = {"fprop": finding("Sequential.fprop", "fprop", results["y"], y, probe_text=text,
+                                  causes={"mismatch": "feed each module's output into the next: x = m.fprop(x)."})}
+        found["bprop"] = finding("Sequential.bprop", "bprop", results["grad_x"], grad_x, probe_text=text,
+                                 alternatives=[("chain-rule", g)],
+                                 causes={"chain-rule": "pass each module's grad_x on: grad = m.bprop(grad), "
+                                                       "and return the last one.",
+                                         "exception": "bprop runs the modules in reverse: reversed(self.modules)."})
+        got = results["grads"]
+        if isinstance(got, Raised):
+            found["params"] = (got.code, explain(got.code, "Sequential.bprop", "params", got, grads[0]))
+        else:
+            found["params"] = ("ok", "")
+            for (name, expected), value in zip(zip(("0.grad_W", "0.grad_b", "2.grad_W", "2.grad_b"), grads), got):
+                code, message = finding("Sequential.bprop", "params", value, expected, probe_text=f"{text}, {name}")
+                if code != "ok":
+                    found["params"] = (code, message)
+                    break
+        return found
+
+
+# ---- topological_order ------------------------------------------------------------------------
+
+
+class TopologicalOrderSuite(ModuleSuite):
+    target, reference, signature = "topological_order", ref_graph.topological_order, "topological_order(graph)"
+    parts = (
+        Part("order", "every node exactly once, after all of its inputs"),
+        Part("cycle", "a cycle raises ValueError"),
+    )
+
+    def inputs(self, hidden):
+        if not hidden:
+            # the lecture's graph: h = W·x + b, a = σ(h), loss(a, y); W also feeds a penalty (fan-out)
+            return {"h": ["W", "x", "b"], "a": ["h"], "loss": ["a", "y", "penalty"], "penalty": ["W"]}
+        rng = rng_for(self.target, hidden)
+        names = [f"n{i}" for i in range(14)]
+        graph = {}
+        for i, name in enumerate(names[3:], start=3):
+            k = int(rng.integers(1, 4))
+            graph[name] = [names[j] for j in rng.choice(i, size=k, replace=False)]
+        keys = list(graph)
+        rng.shuffle(keys)
+        return {key: graph[key] for key in keys}
+
+    CYCLE: ClassVar[dict] = {"a": ["c"], "b": ["a"], "c": ["b", "x"], "d": ["c"]}
+
+    def run_probe(self, topological_order, hidden):
+        graph = self.inputs(hidden)
+        out = {"order": call(topological_order, {k: list(v) for k, v in graph.items()}, time_limit=5)}
+        cycle = call(topological_order, {k: list(v) for k, v in self.CYCLE.items()}, time_limit=5)
+        if isinstance(cycle, Raised):
+            out["cycle"] = cycle if cycle.code != "exception" else ("raised", cycle.message)
+        else:
+            out["cycle"] = ("returned", repr(cycle)[:80])
+        if isinstance(out["order"], list):
+            out["order"] = [str(node) for node in out["order"]]
+        return out
+
+    def run_judge(self, results, hidden):
+        graph = self.inputs(hidden)
+        nodes = set(graph) | {p for inputs in graph.values() for p in inputs}
+        order = results["order"]
+        found = {}
+        if isinstance(order, Raised):
+            found["order"] = (order.code, explain(order.code, "topological_order", "order", order, [0]))
+        elif not isinstance(order, list) or sorted(order) != sorted(nodes):
+            got = sorted(order) if isinstance(order, list) else order
+            missing = sorted(nodes - set(order)) if isinstance(order, list) else []
+            found["order"] = ("mismatch", f"[order] topological_order returned {got!r}; expected every node exactly "
+                              f"once ({len(nodes)} nodes){', missing ' + repr(missing) if missing else ''}. Likely "
+                              "cause: leaves (inputs that are not keys) are nodes too, and each node is emitted once.")
+        else:
+            position = {node: i for i, node in enumerate(order)}
+            late = [(node, p) for node, inputs in graph.items() for p in inputs if position[p] > position[node]]
+            found["order"] = ("ok", "") if not late else (
+                "mismatch", f"[order] topological_order put {late[0][0]!r} before its input {late[0][1]!r} "
+                f"(order {order}). Likely cause: emit a node only after all of its inputs (depth-first, post-order).")
+        cycle = results["cycle"]
+        if isinstance(cycle, Raised):
+            found["cycle"] = (cycle.code, explain(cycle.code, "topological_order", "cycle", cycle, [0],
+                              probe_text="a graph with the cycle a → b → c → a",
+                              causes={"timeout": "a cycle makes a naive search loop forever: track the nodes on "
+                                                 "the current path and raise ValueError when you meet one again."}))
+        elif cycle[0] == "raised" and cycle[1].startswith("ValueError"):
+            found["cycle"] = ("ok", "")
+        else:
+            what = f"raised {cycle[1]}" if cycle[0] == "raised" else f"returned {cycle[1]}"
+            found["cycle"] = ("mismatch", f"[cycle] topological_order {what} on a graph with the cycle a → b → c → a; "
+                              "expected ValueError. Likely cause: track the nodes on the current path and raise "
+                              "ValueError when you meet one again.")
+        return found
+
+
+SUITES = [LinearSuite(), SigmoidSuite(), TanhSuite(), ReLUSuite(), SoftmaxCrossEntropySuite(), SequentialSuite(),
+          TopologicalOrderSuite()]
