@@ -240,7 +240,7 @@ def diagnose(got, expected, alternatives=(), batch=None):
         return "shape"
     if close(array, expected):
         return "ok"
-    for code, value in alternatives:
+    for code, value, *_ in alternatives:
         if value is not None and close(array, value):
             return code
     if array.shape != expected.shape:
@@ -360,7 +360,8 @@ def finding(where, part, got, expected, *, alternatives=(), batch=None, causes=N
     got, expected :
         The student's result on the probe input and the reference's.
     alternatives, batch :
-        Passed to :func:`diagnose`.
+        Passed to :func:`diagnose`. An alternative may carry its own cause as a
+        third item, ``(code, value, cause)``: shown when that very bug matched.
     causes : dict, optional
         Code → a sentence naming the likely cause for this very part.
     tiny : tuple, optional
@@ -371,6 +372,11 @@ def finding(where, part, got, expected, *, alternatives=(), batch=None, causes=N
     code = diagnose(got, expected, alternatives, batch)
     if code == "ok":
         return "ok", ""
+    for alt_code, value, *rest in alternatives:  # the first bug that matches is the one diagnose named
+        if value is not None and not isinstance(got, Raised) and close(got, value):
+            if rest and alt_code == code:
+                causes = {**(causes or {}), code: rest[0]}
+            break
     return code, explain(code, where, part, got, expected, causes=causes, tiny=tiny, probe_text=probe_text)
 
 
@@ -412,8 +418,10 @@ def reference_code(*objects):
     codes = set()
     for obj in objects:
         if isinstance(obj, type):
+            # the class and its private helpers (_Elementwise, _Loss) — not the shared Module base,
+            # whose methods the reference collaborators of a probe call legitimately
             for klass in obj.__mro__:
-                if klass.__module__.startswith("nbbackprop."):
+                if klass.__module__.startswith("nbbackprop.") and (klass is obj or klass.__name__.startswith("_")):
                     for member in vars(klass).values():
                         member = getattr(member, "__func__", member)
                         if hasattr(member, "__code__"):
@@ -437,3 +445,65 @@ def watch_calls(codes, seen):
         yield seen
     finally:
         sys.setprofile(previous)
+
+
+# ---- suites that watch for delegation -----------------------------------------------------------
+
+DELEGATION = "__delegation__"
+
+
+class WatchedSuite(Suite):
+    """A suite whose probe runs under a delegation watch: if the candidate calls the
+    reference of the same target, every part fails with ``delegation``.
+
+    Subclasses set ``reference`` (a function or class of ``nbbackprop``) and write
+    ``run_probe(candidate, hidden)`` and ``run_judge(results, hidden)``.
+    """
+
+    reference = None
+
+    def probe(self, candidate, hidden=False):
+        seen = set()
+        with watch_calls(reference_code(self.reference), seen):
+            results = self.run_probe(candidate, hidden)
+        results[DELEGATION] = sorted(seen)
+        return results
+
+    def judge(self, results, hidden=False):
+        if results.get(DELEGATION):
+            message = (f"{self.target} calls the reference implementation ({', '.join(results[DELEGATION])}). "
+                       "Write it yourself: the point is to derive it.")
+            return {part.name: ("delegation", message) for part in self.parts}
+        return self.run_judge(results, hidden)
+
+    def run_probe(self, candidate, hidden):
+        raise NotImplementedError
+
+    def run_judge(self, results, hidden):
+        raise NotImplementedError
+
+
+def unless_stub(where, part, *results):
+    """The verdict of a part that only means something once another part passes: it fails
+    (``not-implemented``) while the code is a stub, and otherwise passes — the other part
+    already charges the bug, so it costs once."""
+    for result in results:
+        if (isinstance(result, Raised) and result.code == "not-implemented") or result is None:
+            return "not-implemented", f"[{part}] {where} is not implemented yet."
+    return "ok", ""
+
+
+def with_collaborators(function, **collaborators):
+    """``function`` rebuilt so that the global names in ``collaborators`` (``tlu``, ``sigmoid``, …)
+    mean the given objects — the reference ones — while its own code stays the student's.
+
+    Lets a target be judged in isolation: a bug in the student's ``tlu`` is not charged again
+    to the ``and_gate`` built on it. Returns None when ``function`` is not a plain function.
+    """
+    code, namespace = getattr(function, "__code__", None), getattr(function, "__globals__", None)
+    if code is None or namespace is None:
+        return None
+    rebuilt = type(function)(code, {**namespace, **collaborators}, function.__name__,
+                             function.__defaults__, function.__closure__)
+    rebuilt.__kwdefaults__ = function.__kwdefaults__
+    return rebuilt

@@ -1,0 +1,554 @@
+"""Checks for ps3_backprop: the matrix-form MLP (sigmoid hidden layers, softmax output)."""
+
+from itertools import pairwise
+from typing import ClassVar
+
+import numpy as np
+
+from .. import mlp as ref
+from ..datasets import load_digits
+from ..logistic import sigmoid
+from ..losses import softmax
+from .core import Part, Raised, call, explain, finding, frozen
+from .probes import labels, mixed, rng_for
+from .ps4 import ModuleSuite
+
+VISIBLE_SIZES = [5, 4, 3]
+HIDDEN_SIZES = [6, 5, 4, 3]  # two hidden layers: the δ recursion must really recurse
+
+
+def _sizes(hidden):
+    return HIDDEN_SIZES if hidden else VISIBLE_SIZES
+
+
+def probe_params(target, hidden, salt=""):
+    """Weights and (non-zero, so a regularized bias shows) biases for the probe network, and a batch."""
+    rng = rng_for(target, hidden, salt)
+    sizes = _sizes(hidden)
+    params = [(0.8 * mixed(rng, (a, b)), 0.3 * mixed(rng, (b,))) for a, b in pairwise(sizes)]
+    n = 11 if hidden else 7
+    return params, mixed(rng, (n, sizes[0])), labels(rng, n, sizes[-1])
+
+
+def frozen_params(params):
+    return [(frozen(W), frozen(b)) for W, b in params]
+
+
+def as_pairs(value):
+    """A student's list of (W, b) as a list of pairs of arrays, or a Raised saying what came instead."""
+    if isinstance(value, Raised):
+        return value
+    try:
+        pairs = [(np.array(W, dtype=float), np.array(b, dtype=float)) for W, b in value]
+    except (TypeError, ValueError):
+        return Raised("shape", f"returned {type(value).__name__}, expected a list of (W, b) pairs")
+    return pairs
+
+
+def collaborator(candidate, name):
+    """The student's own ``name`` (e.g. their ``forward``), found where their function was defined."""
+    return getattr(candidate, "__globals__", {}).get(name)
+
+
+def _split(value, count, what):
+    if isinstance(value, Raised):
+        return value
+    if not isinstance(value, (tuple, list)) or len(value) != count:
+        return Raised("shape", f"returned {type(value).__name__}, expected a tuple of {count} ({what})")
+    return value
+
+
+# ---- init_params ----------------------------------------------------------------------------------
+
+
+class InitParamsSuite(ModuleSuite):
+    target, reference, signature = "init_params", ref.init_params, "init_params(layer_sizes, rng)"
+    parts = (
+        Part("shapes", "one (W, b) per layer, W (n_in, n_out), b (n_out,)"),
+        Part("values", "small random W (not all equal), zero b"),
+        Part("rng", "drawn from rng: same seed, same params; another seed, other params"),
+    )
+
+    def run_probe(self, init_params, hidden):
+        sizes = [64, 30, 20, 10] if hidden else [64, 30, 10]
+        return {
+            "a": as_pairs(call(init_params, list(sizes), np.random.default_rng(1))),
+            "b": as_pairs(call(init_params, list(sizes), np.random.default_rng(1))),
+            "c": as_pairs(call(init_params, list(sizes), np.random.default_rng(2))),
+        }
+
+    def run_judge(self, results, hidden):
+        sizes = [64, 30, 20, 10] if hidden else [64, 30, 10]
+        a = results["a"]
+        where = f"init_params({sizes}, rng)"
+        if isinstance(a, Raised):
+            return {part.name: (a.code, explain(a.code, where, part.name, a, 0)) for part in self.parts}
+        found = {}
+        expected = [((n_in, n_out), (n_out,)) for n_in, n_out in pairwise(sizes)]
+        got = [(W.shape, b.shape) for W, b in a]
+        if got == expected:
+            found["shapes"] = ("ok", "")
+        else:
+            code = "transpose" if [(w[::-1], b) for w, b in got] == expected else "shape"
+            found["shapes"] = (code, f"[shapes] {where} returned shapes {got}; expected {expected}. Likely cause: "
+                               "layer l has W of shape (n_{l-1}, n_l) so that a @ W works on row batches.")
+        if found["shapes"][0] != "ok":
+            found["values"] = found["rng"] = ("ok", "")  # judged only once the shapes are right
+            return found
+        weights = np.concatenate([W.ravel() for W, _ in a])
+        if any(np.any(b != 0) for _, b in a):
+            found["values"] = ("mismatch", f"[values] {where}: the biases are not zero. "
+                               "Likely cause: b = np.zeros(n_out).")
+        elif np.unique(weights.round(12)).size < weights.size // 2:
+            found["values"] = ("mismatch", f"[values] {where}: the weights are not random (all equal or zero). Likely "
+                               "cause: units that start equal get equal gradients and never differ — draw W from rng.")
+        elif not 1e-3 < np.std(a[0][0]) < 1.0:
+            found["values"] = ("scale", f"[values] {where}: W of layer 0 has standard deviation "
+                               f"{np.std(a[0][0]):.3g}; expected small weights (about 1/√n_in = 0.125). Likely cause: "
+                               "scale rng.standard_normal by 1/√n_in (or another small factor).")
+        else:
+            found["values"] = ("ok", "")
+        b, c = results["b"], results["c"]
+        same = not isinstance(b, Raised) and all(np.array_equal(W1, W2) for (W1, _), (W2, _) in zip(a, b))
+        differ = not isinstance(c, Raised) and not all(np.array_equal(W1, W2) for (W1, _), (W2, _) in zip(a, c))
+        problem = "the same seed gave different weights" if not same else "two seeds gave the same weights"
+        found["rng"] = ("ok", "") if same and differ else (
+            "state", f"[rng] {where}: {problem}. Likely cause: draw the weights from the rng argument "
+            "(rng.standard_normal), not np.random or a fixed seed.")
+        return found
+
+
+# ---- forward ---------------------------------------------------------------------------------------
+
+
+def reference_forward(params, X):
+    a = X
+    for W, b in params[:-1]:
+        a = sigmoid(a @ W + b)
+    W, b = params[-1]
+    return softmax(a @ W + b)
+
+
+class ForwardSuite(ModuleSuite):
+    target, reference, signature = "forward", ref.forward, "forward(params, X)"
+    parts = (
+        Part("probs", "softmax(σ(σ(X W¹ + b¹) …) W^L + b^L), shape (N, K)"),
+        Part("stability", "finite probabilities for inputs of size 1e3"),
+        Part("cache", "returns (probs, cache)"),
+    )
+
+    def run_probe(self, forward, hidden):
+        params, X, _ = probe_params(self.target, hidden)
+        result = _split(call(forward, frozen_params(params), frozen(X)), 2, "probs, cache")
+        out = {"probs": result if isinstance(result, Raised) else result[0]}
+        big = _split(call(forward, frozen_params(params), frozen(1e3 * X)), 2, "probs, cache")
+        out["big"] = big if isinstance(big, Raised) else big[0]
+        out["has_cache"] = result if isinstance(result, Raised) else result[1] is not None
+        return out
+
+    def run_judge(self, results, hidden):
+        params, X, _ = probe_params(self.target, hidden)
+        text = f"X of shape {X.shape}, layers {_sizes(hidden)}"
+        found = {"probs": finding(
+            "forward", "probs", results["probs"], reference_forward(params, X), probe_text=text,
+            alternatives=[("axis", self.softmax_axis0(params, X)),
+                          ("activation-derivative", self.no_sigmoid(params, X)),
+                          ("mismatch", self.sigmoid_output(params, X))],
+            causes={"axis": "softmax normalises each row over the classes: sum over axis=1, keepdims=True.",
+                    "activation-derivative": "every hidden layer applies σ to its pre-activation.",
+                    "mismatch": "hidden layers use σ; the output layer uses softmax, not σ.",
+                    "transpose": "with row batches a layer is a @ W + b, W of shape (n_in, n_out)."})}
+        found["stability"] = finding("forward", "stability", results["big"], reference_forward(params, 1e3 * X),
+                                     probe_text="X scaled by 1000",
+                                     causes={"mismatch": "subtract each row's max before exp in the softmax.",
+                                             "unstable": "subtract each row's max before exp; use a stable σ."})
+        has = results["has_cache"]
+        found["cache"] = (has.code, explain(has.code, "forward", "cache", has, 0)) if isinstance(has, Raised) else (
+            ("ok", "") if has else ("shape", "[cache] forward returned None as its cache. Likely cause: keep the "
+                                    "activations of every layer; backward needs them."))
+        return found
+
+    @staticmethod
+    def softmax_axis0(params, X):
+        a = X
+        for W, b in params[:-1]:
+            a = sigmoid(a @ W + b)
+        z = a @ params[-1][0] + params[-1][1]
+        e = np.exp(z - z.max(axis=0))
+        return e / e.sum(axis=0)
+
+    @staticmethod
+    def no_sigmoid(params, X):
+        a = X
+        for W, b in params[:-1]:
+            a = a @ W + b
+        return softmax(a @ params[-1][0] + params[-1][1])
+
+    @staticmethod
+    def sigmoid_output(params, X):
+        a = X
+        for W, b in params:
+            a = sigmoid(a @ W + b)
+        return a
+
+
+# ---- cross_entropy --------------------------------------------------------------------------------
+
+
+class CrossEntropySuite(ModuleSuite):
+    target, reference, signature = "cross_entropy", ref.cross_entropy, "cross_entropy(probs, y)"
+    parts = (Part("value", "−(1/N) Σ_n log p[n, y_n]"), Part("mean", "a mean over the batch, for any N"))
+
+    def inputs(self, hidden, n):
+        rng = rng_for(self.target, hidden, str(n))
+        return softmax(2 * mixed(rng, (n, 4))), labels(rng, n, 4)
+
+    def run_probe(self, cross_entropy, hidden):
+        return {str(n): call(cross_entropy, *map(frozen, self.inputs(hidden, n))) for n in (7, 13)}
+
+    def run_judge(self, results, hidden):
+        found = {}
+        for part, n in (("value", 7), ("mean", 13)):
+            probs, y = self.inputs(hidden, n)
+            picked = probs[np.arange(n), y]
+            found[part] = finding(
+                "cross_entropy", part, results[str(n)], -np.mean(np.log(picked)), batch=n,
+                probe_text=f"probs of shape {probs.shape}",
+                alternatives=[("axis", -np.mean(np.log(probs[np.arange(n), :].max(axis=1)))),
+                              ("mismatch", -np.mean(np.log(probs)))],
+                causes={"scale-batch": "the loss is the mean over the N samples, not the sum.",
+                        "sign": "the loss is −log p, a positive number.",
+                        "mismatch": "pick each sample's probability of its own label: probs[np.arange(N), y]."})
+        return found
+
+
+# ---- backward -------------------------------------------------------------------------------------
+
+
+def reference_backward(params, X, y, lam, bug=None):
+    """The δ recursion — and, with ``bug``, the answer a typical mistake gives."""
+    activations = [X]
+    for W, b in params[:-1]:
+        activations.append(sigmoid(activations[-1] @ W + b))
+    probs = softmax(activations[-1] @ params[-1][0] + params[-1][1])
+    n = len(y)
+    delta = probs.copy()
+    delta[np.arange(n), y] -= 1
+    delta /= 1 if bug == "no-mean" else n
+    grads = []
+    for layer in range(len(params) - 1, -1, -1):
+        W, b = params[layer]
+        a_prev = activations[layer]
+        reg = {"no-reg": 0.0, "double-reg": 2 * lam}.get(bug, lam)
+        db = delta.sum(axis=0) + (lam * b if bug == "reg-bias" else 0.0)
+        if bug == "bias-axis":
+            db = delta.sum(axis=1)
+        grads.append((a_prev.T @ delta + reg * W, db))
+        if layer > 0:
+            upstream = delta @ W.T if bug != "no-upstream" else np.ones_like(delta) @ W.T
+            slope = {"no-derivative": 1.0,
+                     "derivative-at-z": None,
+                     "sigmoid-of-a": sigmoid(a_prev) * (1 - sigmoid(a_prev))}.get(bug, a_prev * (1 - a_prev))
+            if bug == "derivative-at-z":
+                z = activations[layer - 1] @ params[layer - 1][0] + params[layer - 1][1]
+                slope = z * (1 - z)
+            delta = upstream * slope
+    return grads[::-1]
+
+
+BACKWARD_BUGS = [
+    ("regularization", "no-reg"), ("regularization", "double-reg"), ("regularization", "reg-bias"),
+    ("activation-derivative", "no-derivative"), ("activation-derivative", "derivative-at-z"),
+    ("activation-derivative", "sigmoid-of-a"), ("chain-rule", "no-upstream"), ("scale-batch", "no-mean"),
+    ("axis", "bias-axis"),
+]
+
+BACKWARD_CAUSES = {
+    "regularization": "the L2 term adds λ·W to each weight gradient — once, and never to the biases.",
+    "activation-derivative": "δˡ⁻¹ = (δˡ Wˡᵀ) ⊙ aˡ⁻¹ ⊙ (1 − aˡ⁻¹): σ' at the layer's output a, from the cache.",
+    "chain-rule": "δˡ⁻¹ must start from the upstream δˡ: (δˡ Wˡᵀ) ⊙ σ'.",
+    "scale-batch": "δ^L = (probs − onehot(y)) / N: divide by N exactly once, at the output.",
+    "axis": "∂J/∂bˡ = Σ_n δˡ_n: sum over the batch (axis=0), shape (n_out,).",
+    "transpose": "∂J/∂Wˡ = (aˡ⁻¹)ᵀ δˡ, of the shape of Wˡ.",
+    "mutation": "backward must not change the cache (or params): copy before modifying in place.",
+}
+
+
+class BackwardSuite(ModuleSuite):
+    target, reference, signature = "backward", ref.backward, "backward(params, cache, y, lam=0.0)"
+    parts = (
+        Part("dW_output", "∂J/∂W of the output layer"),
+        Part("db_output", "∂J/∂b of the output layer"),
+        Part("dW_hidden", "∂J/∂W of the hidden layers (the δ recursion)"),
+        Part("db_hidden", "∂J/∂b of the hidden layers"),
+        Part("regularization", "λ W added to weight gradients only"),
+        Part("cache", "backward leaves the cache as it found it"),
+    )
+    LAM = 0.3
+
+    def run_probe(self, backward, hidden):
+        params, X, y = probe_params(self.target, hidden)
+        forward = collaborator(backward, "forward")
+        if forward is None:
+            forward = ref.forward  # no student forward in sight: judge with the reference's cache
+        out = {}
+        result = _split(call(forward, frozen_params(params), frozen(X)), 2, "probs, cache")
+        if isinstance(result, Raised):
+            return {"forward": result}
+        probs, cache = result
+        out["own_probs"] = np.array(probs, dtype=float) if not isinstance(probs, Raised) else probs
+        for lam in (0.0, self.LAM):
+            out[f"grads_{lam}"] = as_pairs(call(backward, frozen_params(params), cache, frozen(y), lam))
+        out["grads_again"] = as_pairs(call(backward, frozen_params(params), cache, frozen(y), self.LAM))
+        # finite differences of the student's own forward: probabilities at θ ± h e_i, the loss computed judge-side
+        out["fd_probs"] = self.fd_probs(forward, params, X)
+        return out
+
+    H = 1e-5
+
+    def fd_probs(self, forward, params, X):
+        rows = []
+        for layer, (W, b) in enumerate(params):
+            for which, array in ((0, W), (1, b)):
+                for index in np.ndindex(array.shape):
+                    for sign in (1, -1):
+                        shifted = [(W2.copy(), b2.copy()) for W2, b2 in params]
+                        shifted[layer][which][index] += sign * self.H
+                        result = _split(call(forward, shifted, X), 2, "probs, cache")
+                        if isinstance(result, Raised):
+                            return result
+                        rows.append(np.asarray(result[0], dtype=float))
+        return np.stack(rows)
+
+    def fd_grads(self, fd_probs, params, y, lam):
+        """Central differences of J = CE(student probs) + (λ/2) Σ‖W‖², computed here from returned probabilities."""
+        n = len(y)
+        losses = -np.log(np.clip(fd_probs[:, np.arange(n), y], 1e-300, None)).mean(axis=1)
+        grads, k = [], 0
+        for W, b in params:
+            pair = []
+            for which, array in ((0, W), (1, b)):
+                size = array.size
+                diff = (losses[k:k + 2 * size:2] - losses[k + 1:k + 2 * size:2]) / (2 * self.H)
+                k += 2 * size
+                pair.append(diff.reshape(array.shape) + (lam * array if which == 0 else 0.0))
+            grads.append(tuple(pair))
+        return grads
+
+    def run_judge(self, results, hidden):
+        params, X, y = probe_params(self.target, hidden)
+        text = f"X of shape {X.shape}, layers {_sizes(hidden)}"
+        if "forward" in results:
+            bad = results["forward"]
+            return {p.name: (bad.code if bad.code == "not-implemented" else "exception",
+                             explain(bad.code, "forward (needed by backward)", p.name, bad, 0)) for p in self.parts}
+        own_forward_right = np.allclose(results["own_probs"], reference_forward(params, X), rtol=1e-7) \
+            if not isinstance(results["own_probs"], Raised) else False
+        fd = None if own_forward_right or isinstance(results["fd_probs"], Raised) else results["fd_probs"]
+        found = {}
+        plain_grads = results["grads_0.0"]
+        expected = reference_backward(params, X, y, 0.0)
+        bugs = {code_bug: reference_backward(params, X, y, 0.0, code_bug[1]) for code_bug in BACKWARD_BUGS
+                if code_bug[0] != "regularization"}
+        fd_plain = self.fd_grads(fd, params, y, 0.0) if fd is not None else None
+        last = len(params) - 1
+        for part, layers, which in (("dW_output", [last], 0), ("db_output", [last], 1),
+                                    ("dW_hidden", range(last), 0), ("db_hidden", range(last), 1)):
+            found[part] = self.judge_layers(part, plain_grads, expected, bugs, fd_plain, layers, which, text, len(y))
+        reg = results[f"grads_{self.LAM}"]
+        expected_reg = reference_backward(params, X, y, self.LAM)
+        reg_bugs = {code_bug: reference_backward(params, X, y, self.LAM, code_bug[1]) for code_bug in BACKWARD_BUGS
+                    if code_bug[0] == "regularization"}
+        fd_reg = self.fd_grads(fd, params, y, self.LAM) if fd is not None else None
+        found["regularization"] = ("ok", "")
+        if not all(found[p][0] == "ok" for p in ("dW_output", "db_output", "dW_hidden", "db_hidden")):
+            # judge λ on the difference it makes, so an unregularized bug is not charged twice
+            if isinstance(reg, Raised) or isinstance(plain_grads, Raised):
+                bad = reg if isinstance(reg, Raised) else plain_grads
+                found["regularization"] = (bad.code, explain(bad.code, "backward", "regularization", bad, 0))
+            else:
+                found["regularization"] = self.judge_difference(reg, plain_grads, params, text)
+        else:
+            found["regularization"] = self.judge_layers("regularization", reg, expected_reg, reg_bugs, fd_reg,
+                                                        range(len(params)), None, text + f", lam={self.LAM}", len(y))
+        again = results["grads_again"]
+        if isinstance(reg, Raised) or isinstance(again, Raised):
+            found["cache"] = ("not-implemented", "[cache] backward is not implemented yet.") \
+                if getattr(reg, "code", "") == "not-implemented" else ("ok", "")
+        elif all(np.allclose(a, b, rtol=1e-12) for pa, pb in zip(reg, again) for a, b in zip(pa, pb)):
+            found["cache"] = ("ok", "")
+        else:
+            found["cache"] = ("mutation", "[cache] backward gave different gradients when called twice on the same "
+                              f"cache ({text}). Likely cause: {BACKWARD_CAUSES['mutation']}")
+        return found
+
+    @staticmethod
+    def judge_layers(part, got, expected, bugs, fd, layers, which, text, n):
+        if isinstance(got, Raised):
+            return got.code, explain(got.code, "backward", part, got, 0, causes=BACKWARD_CAUSES)
+        if len(got) != len(expected):
+            return "shape", (f"[{part}] backward returned {len(got)} (dW, db) pairs for {len(expected)} layers "
+                             f"({text}). Likely cause: one pair per layer, in the order of params.")
+        for layer in layers:
+            for w in ((0, 1) if which is None else (which,)):
+                name = f"{'dW' if w == 0 else 'db'} of layer {layer}"
+                target = expected[layer][w]
+                value = got[layer][w]
+                if fd is not None and np.shape(value) == np.shape(target) and \
+                        np.allclose(value, fd[layer][w], rtol=1e-5, atol=1e-7):
+                    continue  # consistent with the student's own (wrong) forward: that bug was charged there
+                alternatives = [(code, bug_grads[layer][w]) for (code, _), bug_grads in bugs.items()]
+                code, message = finding("backward", part, value, target, alternatives=alternatives, batch=n,
+                                        probe_text=f"{text}, {name}", causes=BACKWARD_CAUSES)
+                if code != "ok":
+                    return code, message
+        return "ok", ""
+
+    def judge_difference(self, reg, plain_grads, params, text):
+        for layer, ((dW1, db1), (dW0, db0), (W, _)) in enumerate(zip(reg, plain_grads, params)):
+            code, message = finding("backward", "regularization", np.asarray(dW1) - np.asarray(dW0), self.LAM * W,
+                                    alternatives=[("regularization", 0 * W), ("regularization", 2 * self.LAM * W)],
+                                    probe_text=f"{text}: dW(λ={self.LAM}) − dW(λ=0) of layer {layer}",
+                                    causes=BACKWARD_CAUSES)
+            if code == "ok":
+                code, message = finding("backward", "regularization", np.asarray(db1) - np.asarray(db0),
+                                        np.zeros_like(db0), alternatives=[],
+                                        probe_text=f"{text}: db(λ={self.LAM}) − db(λ=0) of layer {layer}",
+                                        causes={"mismatch": BACKWARD_CAUSES["regularization"],
+                                                "shape": BACKWARD_CAUSES["axis"]})
+                if code == "mismatch":
+                    code = "regularization"
+            if code != "ok":
+                return code, message
+        return "ok", ""
+
+
+# ---- sgd_step -------------------------------------------------------------------------------------
+
+
+class SgdStepSuite(ModuleSuite):
+    target, reference, signature = "sgd_step", ref.sgd_step, "sgd_step(params, grads, lr)"
+    parts = (Part("values", "W − lr dW and b − lr db for every layer"),
+             Part("inputs", "params and grads are left untouched (new arrays returned)"))
+
+    def inputs(self, hidden):
+        params, _, _ = probe_params(self.target, hidden)
+        rng = rng_for(self.target, hidden, "grads")
+        grads = [(mixed(rng, W.shape), mixed(rng, b.shape)) for W, b in params]
+        return params, grads, 0.37
+
+    def run_probe(self, sgd_step, hidden):
+        params, grads, lr = self.inputs(hidden)
+        out = {"frozen": as_pairs(call(sgd_step, frozen_params(params), frozen_params(grads), lr))}
+        writable = [(W.copy(), b.copy()) for W, b in params]
+        out["writable"] = as_pairs(call(sgd_step, writable, [(W.copy(), b.copy()) for W, b in grads], lr))
+        out["after"] = writable
+        return out
+
+    def run_judge(self, results, hidden):
+        params, grads, lr = self.inputs(hidden)
+        expected = [(W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(params, grads)]
+        plus = [(W + lr * dW, b + lr * db) for (W, b), (dW, db) in zip(params, grads)]
+        got = results["writable"]
+        found = {"values": ("ok", "")}
+        if isinstance(got, Raised) or len(got) != len(expected):
+            code = got.code if isinstance(got, Raised) else "shape"
+            found["values"] = (code, explain(code, "sgd_step", "values", got, 0)) if isinstance(got, Raised) else (
+                code, f"[values] sgd_step returned {len(got)} layers, expected {len(expected)}.")
+        else:
+            for layer, ((W, b), (eW, eb), (pW, pb)) in enumerate(zip(got, expected, plus)):
+                for value, target, wrong, name in ((W, eW, pW, "W"), (b, eb, pb, "b")):
+                    code, message = finding("sgd_step", "values", value, target, alternatives=[("sign", wrong)],
+                                            probe_text=f"lr={lr}, layer {layer} {name}",
+                                            causes={"sign": "gradient descent steps against the gradient: W − lr·dW."})
+                    if code != "ok":
+                        found["values"] = (code, message)
+                        break
+                if found["values"][0] != "ok":
+                    break
+        frozen_result = results["frozen"]
+        unchanged = all(np.array_equal(W_after, W) and np.array_equal(b_after, b)
+                        for (W_after, b_after), (W, b) in zip(results["after"], params))
+        if (isinstance(frozen_result, Raised) and frozen_result.code == "mutation") or not unchanged:
+            found["inputs"] = ("mutation", "[inputs] sgd_step changed the params it was given (W -= lr * dW works in "
+                               "place). Likely cause: return new arrays, W - lr * dW, so the caller's params survive.")
+        elif isinstance(frozen_result, Raised):
+            found["inputs"] = (frozen_result.code, explain(frozen_result.code, "sgd_step", "inputs", frozen_result, 0))
+        else:
+            found["inputs"] = ("ok", "")
+        return found
+
+
+# ---- train ----------------------------------------------------------------------------------------
+
+
+class TrainSuite(ModuleSuite):
+    target, reference = "train", ref.train
+    signature = "train(X, y, layer_sizes, lr, epochs, batch_size, lam, rng)"
+    parts = (Part("accuracy", "held-out accuracy on the digits ≥ 95 % (visible) / 96 % (hidden)"),
+             Part("history", "a history with one loss per epoch, going down"),
+             Part("deterministic", "the same rng seed gives the same params"))
+    SETTINGS: ClassVar[dict] = {False: dict(layer_sizes=[64, 48, 10], lr=0.5, epochs=25, batch_size=32, lam=1e-4),
+                True: dict(layer_sizes=[64, 64, 10], lr=0.5, epochs=40, batch_size=16, lam=1e-4)}
+    THRESHOLD: ClassVar[dict] = {False: 0.95, True: 0.96}
+
+    def run_probe(self, train, hidden):
+        X_train, y_train, _, _ = load_digits()
+        settings = self.SETTINGS[hidden]
+        out = {}
+        for key, seed in (("run", 0), ("again", 0)):
+            result = _split(call(train, frozen(X_train), frozen(y_train), rng=np.random.default_rng(seed),
+                                 time_limit=60, **settings), 2, "params, history")
+            if isinstance(result, Raised):
+                return {"run": result}
+            out[key] = as_pairs(result[0])
+            if key == "run":
+                history = result[1]
+                losses = history.get("loss") if isinstance(history, dict) else history
+                try:
+                    out["losses"] = np.asarray(losses, dtype=float).ravel()
+                except (TypeError, ValueError):
+                    out["losses"] = Raised("shape", "history has no list of losses")
+        return out
+
+    def run_judge(self, results, hidden):
+        run = results["run"]
+        settings = self.SETTINGS[hidden]
+        where = f"train(digits, **{settings})"
+        if isinstance(run, Raised):
+            return {p.name: (run.code, explain(run.code, where, p.name, run, 0)) for p in self.parts}
+        _, _, X_test, y_test = load_digits()
+        found = {}
+        try:
+            accuracy = float(np.mean(reference_forward(run, X_test).argmax(axis=1) == y_test))
+        except ValueError as error:
+            accuracy = None
+            found["accuracy"] = ("shape", f"[accuracy] {where} returned params the network cannot use: {error}.")
+        if accuracy is not None:
+            need = self.THRESHOLD[hidden]
+            found["accuracy"] = ("ok", "") if accuracy >= need else (
+                "mismatch", f"[accuracy] {where}: held-out accuracy {accuracy:.1%}, expected at least {need:.0%}. "
+                "Likely cause: check that every epoch visits all samples in minibatches, that the step uses the "
+                "gradients of the current batch, and that params are updated (sgd_step's result kept).")
+        losses = results.get("losses")
+        if isinstance(losses, Raised) or losses is None:
+            found["history"] = ("shape", f"[history] {where}: the history should be a dict with 'loss' (one value "
+                                "per epoch) or a list of per-epoch losses.")
+        elif len(losses) != settings["epochs"]:
+            found["history"] = ("shape", f"[history] {where}: {len(losses)} losses for {settings['epochs']} epochs. "
+                                "Likely cause: record one loss per epoch.")
+        elif not losses[-1] < losses[0]:
+            found["history"] = ("mismatch", f"[history] {where}: the loss went from {losses[0]:.3g} to "
+                                f"{losses[-1]:.3g}. Likely cause: the step direction or the learning rate.")
+        else:
+            found["history"] = ("ok", "")
+        again = results.get("again")
+        same = not isinstance(again, Raised) and len(again) == len(run) and all(
+            np.array_equal(a, b) for pa, pb in zip(run, again) for a, b in zip(pa, pb))
+        found["deterministic"] = ("ok", "") if same else (
+            "state", f"[deterministic] {where}: two runs with the same seed gave different params. Likely cause: "
+            "take all randomness (init, shuffling) from the rng argument.")
+        return found
+
+
+SUITES = [InitParamsSuite(), ForwardSuite(), CrossEntropySuite(), BackwardSuite(), SgdStepSuite(), TrainSuite()]
