@@ -1,0 +1,37 @@
+"""The main job: build the student release, grade the bundled samples, print the grade table."""
+
+import time
+
+from .course import ASSIGNMENTS
+from .nbgrader_route import autograde, release
+from .samples import sample_submissions
+
+
+def grade_table(scores):
+    """``scores[assignment][student] = (score, max)`` as a text table, one row per student."""
+    students = sorted({student for by_student in scores.values() for student in by_student})
+    assignments = [a for a in ASSIGNMENTS if a in scores]
+    width = max(len(a) for a in assignments)
+    lines = ["student  " + "  ".join(f"{a:>{width}}" for a in assignments)]
+    for student in students:
+        cells = []
+        for assignment in assignments:
+            score = scores[assignment].get(student)
+            cells.append(f"{'—' if score is None else f'{score[0]:g} / {score[1]:g}':>{width}}")
+        lines.append(f"{student:<8} " + "  ".join(cells))
+    return "\n".join(lines)
+
+
+def main():
+    start = time.perf_counter()
+    release()
+    print(f"released {len(ASSIGNMENTS)} assignments to exercises/ in {time.perf_counter() - start:.1f} s")
+    scores = {}
+    for assignment, submissions in sample_submissions().items():
+        began = time.perf_counter()
+        scores[assignment] = autograde(assignment, submissions)
+        print(f"graded {len(submissions)} samples of {assignment} with nbgrader in "
+              f"{time.perf_counter() - began:.1f} s")
+    print()
+    print(grade_table(scores))
+    return 0
