@@ -26,8 +26,8 @@ def test_release_holds_no_solution_no_hidden_test_no_output(assignment):
             assert cell.outputs == [] and cell.execution_count is None
     # no line of a solution body survives into the release
     release_code = "\n".join(cell.source for cell in release.cells)
-    for name, answer in solution_sources(assignment).items():
-        source = nbformat.read(notebook_path(SOLUTIONS, assignment), as_version=4)
+    source = nbformat.read(notebook_path(SOLUTIONS, assignment), as_version=4)
+    for name in solution_sources(assignment):
         cell = next(c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") == name)
         bodies = re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", cell.source, re.S)
         for body in bodies:
