@@ -29,11 +29,14 @@ __all__ = [
     "Raised",
     "Suite",
     "Verdict",
+    "WatchedSuite",
     "call",
     "close",
     "diagnose",
     "fmt",
     "frozen",
+    "unless_stub",
+    "with_collaborators",
 ]
 
 CODES = {
@@ -397,7 +400,7 @@ def explain(code, where, part, got, expected, *, causes=None, tiny=None, probe_t
         what = f"returned shape {array.shape}, expected {expected.shape}"
     else:
         label = CODES.get(code, "wrong")
-        what = f"is wrong — {label}"
+        what = "is wrong" if code == "mismatch" else f"is wrong — {label}"  # the cause says the rest
     text = f"[{part}] {where}: {part} {what}{on}."
     if tiny is not None:
         tiny_input, tiny_got, tiny_expected = tiny
@@ -464,7 +467,8 @@ class WatchedSuite(Suite):
 
     def probe(self, candidate, hidden=False):
         seen = set()
-        with watch_calls(reference_code(self.reference), seen):
+        reference = getattr(self.reference, "__func__", self.reference)  # a function set on the class
+        with watch_calls(reference_code(reference), seen):
             results = self.run_probe(candidate, hidden)
         results[DELEGATION] = sorted(seen)
         return results

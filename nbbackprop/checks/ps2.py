@@ -1,0 +1,653 @@
+"""Checks for ps2_logistic: the sigmoid, cross-entropy, its gradients, gradient descent and LDA.
+
+Parts per target
+----------------
+``sigmoid``
+    ``value`` (moderate z, shape kept), ``stability`` (no overflow warning, NaN or inf for
+    |z| up to 1e4 — ``unstable``), ``tails`` (relative precision for very negative z; judged
+    once value and stability pass).
+``binary_cross_entropy``
+    ``value`` (the mean over samples), ``saturated`` (finite and right when a is exactly 0
+    or 1 on correctly classified samples).
+``logistic_gradients``
+    ``dw`` (Xᵀ(a − y) / N, shape (D,)), ``db`` (mean(a − y)).
+``fit_logistic``
+    ``weights`` (batch gradient descent from zeros, exact), ``losses`` (one per epoch, after
+    its step), ``minibatch`` (minibatch SGD: batch_size = N reproduces batch descent; a small
+    batch size fits a separable set and differs from batch descent), ``rng`` (the same seed
+    gives the same fit, another seed another one).
+``lda_fit``
+    ``w`` (Σ⁻¹(μ₁ − μ₀), pooled covariance), ``b`` (−½(μ₁ + μ₀)·w + log(π₁/π₀)).
+
+Choices made here
+-----------------
+* ``sigmoid.tails`` compares σ(z) for z down to −700 with *relative* error: the form
+  ``1 − σ(−z)`` rounds σ(−40) ≈ 4.2e-18 to 0, and clipping z changes σ(−700). Such a loss
+  of precision on large inputs is diagnosed ``unstable`` (the cure is the stable formula
+  that splits by sign), and so is ``0.5 (1 + tanh(z/2))``, which cancels the same way.
+* ``lda_fit`` accepts both pooled divisors, N − 2 (unbiased) and N (maximum likelihood):
+  lectures and textbooks use either, and w only scales by (N − 2)/N. ``b`` is judged
+  against the w the student returned, so a bug in w is not charged again to b.
+* ``fit_logistic`` with minibatches cannot be matched number for number (students shuffle in
+  different ways); it is judged by what must hold whatever the shuffle.
+* A graded function is judged as written and, where it calls collaborators (``sigmoid``,
+  ``logistic_gradients``, …), also rebuilt with the reference ones: it passes if either is
+  right, so one bug costs once.
+"""
+
+from typing import ClassVar
+
+import numpy as np
+
+from .. import logistic as ref
+from .core import (
+    Part,
+    Raised,
+    WatchedSuite,
+    call,
+    close,
+    explain,
+    finding,
+    frozen,
+    unless_stub,
+    with_collaborators,
+)
+from .probes import dims, labels, mixed, rng_for
+
+
+def _split(result, shapes, where):
+    """A returned tuple/list as float arrays of the given shapes (``()`` accepts any one number),
+    or a Raised (code ``shape``) saying what is wrong with it."""
+    names = {2: "(dw, db)", 3: "(w, b, losses)"}.get(len(shapes), "a tuple")
+    if isinstance(result, Raised):
+        return result
+    if result is None:
+        return Raised("exception", "returned None — did you forget `return`?")
+    if not isinstance(result, (tuple, list)) or len(result) != len(shapes):
+        return Raised("shape", f"returned {type(result).__name__}, expected a {len(shapes)}-tuple {names}")
+    out = []
+    for value, shape in zip(result, shapes):
+        if isinstance(value, Raised):
+            return value
+        try:
+            array = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            return Raised("shape", f"returned {type(value).__name__} inside {names}, expected numbers")
+        if shape == () and array.size == 1:
+            array = array.reshape(())
+        elif shape is not None and array.shape != shape:
+            return Raised("shape", f"returned an entry of shape {array.shape} in {names}, expected {shape}")
+        out.append(array)
+    return out
+
+
+def _stub(*results):
+    return any(isinstance(r, Raised) and r.code == "not-implemented" for r in results)
+
+
+def _tiny(text, got, expected):
+    if isinstance(got, Raised) or got is None or close(got, expected):
+        return None
+    return text, got, expected
+
+
+# ---- sigmoid ------------------------------------------------------------------------------------------
+
+
+class SigmoidSuite(WatchedSuite):
+    target, reference, signature = "sigmoid", ref.sigmoid, "sigmoid(z)"
+    parts = (
+        Part("value", "σ(z) = 1 / (1 + e^(−z)) entry by entry, shape kept"),
+        Part("stability", "no overflow warning, NaN or inf for |z| up to 1e4"),
+        Part("tails", "relative precision for very negative z (σ(−40) ≈ 4.2e-18, not 0)"),
+    )
+    TINY: ClassVar[list] = [-2.0, 0.0, 3.0]
+
+    def inputs(self, hidden):
+        n, d, _ = dims(hidden)
+        rng = rng_for(self.target, hidden)
+        z = mixed(rng, (n, d), 0.1, 6.0)
+        if hidden:
+            big = np.linspace(-1e4, 1e4, 33).reshape(11, 3)
+            tails = np.array([-720.0, -512.5, -200.0, -61.0, -37.5, -25.0])
+        else:
+            big = np.array([-1e4, -1e3, -800.0, -100.0, 0.0, 100.0, 800.0, 1e3, 1e4])
+            tails = np.array([-700.0, -300.0, -100.0, -40.0, -20.0])
+        return z, big, tails
+
+    def run_probe(self, sigmoid, hidden):
+        z, big, tails = self.inputs(hidden)
+        return {"value": call(sigmoid, frozen(z)), "big": call(sigmoid, frozen(big)),
+                "tails": call(sigmoid, frozen(tails)), "tiny": call(sigmoid, frozen(self.TINY))}
+
+    @staticmethod
+    def big_text(big):
+        if big.size <= 12:
+            return f"z = {fmt_list(big.ravel())}"
+        return f"z = np.linspace({big.min():g}, {big.max():g}, {big.size}) of shape {big.shape}"
+
+    def run_judge(self, results, hidden):
+        z, big, tails = self.inputs(hidden)
+        where = "sigmoid"
+        s = ref.sigmoid(z)
+        tiny = np.array(self.TINY)
+        found = {"value": finding(
+            where, "value", results["value"], s, probe_text=f"z of shape {z.shape} (mixed signs, |z| ≤ 6)",
+            tiny=_tiny(f"z = {self.TINY}", results["tiny"], ref.sigmoid(tiny)),
+            alternatives=[("sign", ref.sigmoid(-z), "σ(z) = 1 / (1 + e^(−z)): the exponent is −z."),
+                          ("mismatch", np.tanh(z), "that is tanh(z); σ(z) = 1 / (1 + e^(−z))."),
+                          ("mismatch", 1 / (1 - np.exp(-z)), "the denominator is 1 + e^(−z), not 1 − e^(−z).")],
+            causes={"exception": "σ must work on whole arrays: use np.exp, not math.exp, and no Python `if` on z."})}
+        if found["value"][0] != "ok":
+            found["stability"] = unless_stub(where, "stability", results["big"])
+            found["tails"] = unless_stub(where, "tails", results["tails"])
+            return found
+        found["stability"] = finding(
+            where, "stability", results["big"], ref.sigmoid(big), probe_text=self.big_text(big),
+            causes={"unstable": "np.exp(−z) overflows for z < −709 — and np.where evaluates both branches, so "
+                                "guarding with np.where is not enough. Compute e = np.exp(−|z|) (never large), then "
+                                "1/(1 + e) where z ≥ 0 and e/(1 + e) where z < 0.",
+                    "mismatch": "clipping z (or rounding) changes σ for large |z|: use the formula that splits by "
+                                "sign, exp(−|z|), which is exact everywhere."})
+        if found["stability"][0] == "mismatch":  # off by less than the printed digits: show the worst entry
+            got = np.asarray(results["big"], dtype=float).ravel()
+            i = int(np.argmax(np.abs(got - ref.sigmoid(big).ravel())))
+            found["stability"] = ("mismatch", (
+                f"[stability] sigmoid: σ({big.ravel()[i]:g}) came out as {got[i]:.17g}, expected "
+                f"{ref.sigmoid(big.ravel()[i]):.17g}, on {self.big_text(big)}. Likely cause: clipping z (or "
+                "rounding) changes σ for large |z|: use the formula that splits by sign, exp(−|z|), which is exact "
+                "everywhere."))
+        got = results["tails"]
+        expected = ref.sigmoid(tails)
+        if found["stability"][0] != "ok":  # clipping fails both: charged once, to stability
+            found["tails"] = unless_stub(where, "tails", got)
+        elif isinstance(got, Raised):
+            found["tails"] = (got.code, explain(got.code, where, "tails", got, expected))
+        elif np.shape(got) != expected.shape:
+            found["tails"] = ("shape", explain("shape", where, "tails", got, expected))
+        else:
+            got = np.asarray(got, dtype=float)
+            ratio = np.abs(got / expected - 1.0)
+            if np.all(ratio <= 1e-7):
+                found["tails"] = ("ok", "")
+            else:
+                i = int(np.argmax(~(ratio <= 1e-7)))
+                found["tails"] = ("unstable", (
+                    f"[tails] sigmoid loses precision for very negative z: σ({tails[i]:g}) came out as {got[i]:.3g}, "
+                    f"expected {expected[i]:.3g} (relative error {ratio[i]:.2g}) on z = {fmt_list(tails)}. Likely "
+                    "cause: 1 − σ(−z) (or 1 − 1/(1 + e^z), or 0.5·(1 + tanh(z/2))) subtracts two numbers close to 1 "
+                    "and keeps nothing; clipping z changes the answer. For z < 0 use e^z / (1 + e^z), computed "
+                    "from e = np.exp(−|z|)."))
+        return found
+
+
+def fmt_list(values):
+    return "[" + ", ".join(f"{v:g}" for v in values) + "]"
+
+
+# ---- binary_cross_entropy ---------------------------------------------------------------------
+
+
+def _bce_terms(a, y):
+    return -(y * np.log(a) + (1 - y) * np.log(1 - a))
+
+
+class BinaryCrossEntropySuite(WatchedSuite):
+    target, reference, signature = "binary_cross_entropy", ref.binary_cross_entropy, "binary_cross_entropy(a, y)"
+    parts = (
+        Part("value", "−mean(y log a + (1 − y) log(1 − a)), a single number"),
+        Part("saturated", "finite and right when a is exactly 0 or 1 on correctly classified samples"),
+    )
+    TINY: ClassVar[tuple] = ([0.9, 0.2, 0.6], [1, 0, 0])
+
+    def inputs(self, hidden):
+        n = dims(hidden)[0]
+        rng = rng_for(self.target, hidden)
+        a = rng.uniform(0.05, 0.95, n)
+        y = labels(rng, n, 2)
+        if hidden:
+            a_sat = np.array([1.0, 0.0, 1.0, 0.3, 0.0, 0.8, 1.0, 0.0, 0.45, 1.0, 0.0])
+            y_sat = np.array([1, 0, 1, 0, 0, 1, 1, 0, 1, 1, 0])
+        else:
+            a_sat = np.array([1.0, 0.0, 1.0, 0.3, 0.0, 0.8, 1.0])
+            y_sat = np.array([1, 0, 1, 0, 0, 1, 1])
+        return a, y, a_sat, y_sat
+
+    def run_probe(self, bce, hidden):
+        a, y, a_sat, y_sat = self.inputs(hidden)
+        ta, ty = (np.array(v) for v in self.TINY)
+        return {"value": call(bce, frozen(a), frozen(y)), "saturated": call(bce, frozen(a_sat), frozen(y_sat)),
+                "tiny": call(bce, frozen(ta), frozen(ty))}
+
+    def run_judge(self, results, hidden):
+        a, y, a_sat, y_sat = self.inputs(hidden)
+        where = "binary_cross_entropy"
+        ta, ty = (np.array(v, dtype=float) for v in self.TINY)
+        loss = ref.binary_cross_entropy(a, y)
+        found = {"value": finding(
+            where, "value", results["value"], loss, batch=len(a),
+            probe_text=f"a of shape {a.shape} in (0.05, 0.95), y = {y.tolist()}",
+            tiny=_tiny(f"a = {self.TINY[0]}, y = {self.TINY[1]}", results["tiny"],
+                       ref.binary_cross_entropy(ta, ty)),
+            alternatives=[
+                ("shape", _bce_terms(a, y), "that is one loss per sample: return their mean, a single number."),
+                ("mismatch", -np.mean(y * np.log(a)), "the (1 − y) log(1 − a) term is missing: samples of class 0 "
+                                                      "cost nothing."),
+                ("mismatch", -np.mean((1 - y) * np.log(a) + y * np.log(1 - a)),
+                 "y and 1 − y are swapped: y log a + (1 − y) log(1 − a)."),
+            ],
+            causes={"scale-batch": "the loss is the mean over samples (divide by N), not the sum.",
+                    "sign": "the loss is −log-likelihood, a positive number: mind the leading minus.",
+                    "scale": "use the natural log, np.log (not log2 or log10), and no extra factor.",
+                    "unstable": "log(0) on ordinary inputs: are a and y swapped? The signature is "
+                                "binary_cross_entropy(a, y)."})}
+        if found["value"][0] != "ok":
+            found["saturated"] = unless_stub(where, "saturated", results["saturated"])
+            return found
+        got, expected = results["saturated"], ref.binary_cross_entropy(a_sat, y_sat)
+        text = f"a = {fmt_list(a_sat)}, y = {y_sat.tolist()}"
+        cause = ("a saturated sigmoid gives a = 1.0 exactly, and 0 · log(0) is nan: clip a into [1e-15, 1 − 1e-15] "
+                 "(np.clip) before taking logs.")
+        if isinstance(got, Raised):
+            found["saturated"] = (got.code, explain(got.code, where, "saturated", got, expected, probe_text=text,
+                                                    causes={"unstable": cause}))
+        else:
+            value = np.asarray(got, dtype=float)
+            if value.size == 1 and np.isfinite(value).all() and abs(float(value.ravel()[0]) - expected) <= 1e-6:
+                found["saturated"] = ("ok", "")
+            else:
+                code = "unstable" if value.size == 1 and not np.isfinite(value).all() else "mismatch"
+                found["saturated"] = (code, f"[saturated] {where}: got {fmt_value(value)}, expected {expected:.3g} "
+                                            f"on {text} (confident and right: almost no loss). Likely cause: {cause}")
+        return found
+
+
+def fmt_value(value):
+    value = np.asarray(value, dtype=float)
+    return f"{float(value.ravel()[0]):.4g}" if value.size == 1 else f"an array of shape {value.shape}"
+
+
+# ---- logistic_gradients ------------------------------------------------------------------------
+
+
+class LogisticGradientsSuite(WatchedSuite):
+    target, reference, signature = "logistic_gradients", ref.logistic_gradients, "logistic_gradients(X, y, w, b)"
+    parts = (
+        Part("dw", "dw = Xᵀ (a − y) / N with a = σ(X w + b), shape (D,)"),
+        Part("db", "db = mean(a − y), one number"),
+    )
+    TINY: ClassVar[tuple] = ([[1.0, 2.0], [0.0, -1.0], [2.0, 1.0]], [1, 0, 0], [0.5, -0.5], 0.25)
+
+    def inputs(self, hidden, square=False):
+        n, d, _ = dims(hidden)
+        if square:
+            n = d
+        rng = rng_for(self.target, hidden, "square" if square else "")
+        return mixed(rng, (n, d)), labels(rng, n, 2), 0.5 * mixed(rng, (d,)), float(mixed(rng, ()))
+
+    def run_probe(self, gradients, hidden):
+        X, y, w, b = self.inputs(hidden)
+        Xs, ys, ws, bs = self.inputs(hidden, square=True)
+        tX, ty, tw, tb = self.TINY
+        return {"main": call(gradients, frozen(X), frozen(y), frozen(w), b),
+                "square": call(gradients, frozen(Xs), frozen(ys), frozen(ws), bs),
+                "tiny": call(gradients, frozen(tX), frozen(ty), frozen(tw), tb)}
+
+    @staticmethod
+    def answers(X, y, w, b):
+        """The right (dw, db) and those of typical bugs, as {name: (dw, db)}."""
+        z = X @ w + b
+        a = ref.sigmoid(z)
+        n = len(y)
+        return {"right": (X.T @ (a - y) / n, np.mean(a - y)),
+                "z": (X.T @ (z - y) / n, np.mean(z - y)),
+                "mse": (X.T @ ((a - y) * a * (1 - a)) / n, np.mean((a - y) * a * (1 - a))),
+                "axis": (np.mean(X * (a - y)[:, None], axis=1), a - y),
+                "unsummed": (X * (a - y)[:, None] / n, None),
+                "transpose": (X @ (a - y) / n if X.shape[0] == X.shape[1] else None, None)}
+
+    def run_judge(self, results, hidden):
+        X, y, w, b = self.inputs(hidden)
+        n = len(X)
+        where = "logistic_gradients"
+        ans = self.answers(X, y, w, b)
+        text = f"X of shape {X.shape}, y = {y.tolist()}, w of shape {w.shape}, b = {b:.3g}"
+        tX, ty, tw, tb = (np.array(v, dtype=float) for v in self.TINY)
+        tiny_right = self.answers(tX, ty, tw, tb)["right"]
+        tiny_text = f"X = {self.TINY[0]}, y = {self.TINY[1]}, w = {self.TINY[2]}, b = {tb:g}"
+        main = _split(results["main"], [None, None], where)
+        tiny = _split(results["tiny"], [None, None], where)
+        if isinstance(main, Raised) and main.code == "exception":
+            square = _split(results["square"], [None, None], where)
+            Xs, ys, ws, bs = self.inputs(hidden, square=True)
+            bug = self.answers(Xs, ys, ws, bs)["transpose"][0]
+            if not isinstance(square, Raised) and close(np.ravel(square[0]), bug) and not close(
+                    np.ravel(square[0]), self.answers(Xs, ys, ws, bs)["right"][0]):
+                main = Raised("transpose", main.message)
+        found = {}
+        dw = main if isinstance(main, Raised) else main[0]
+        causes = {
+            "scale-batch": "the loss is a mean, so dw = Xᵀ (a − y) / N: divide by N once.",
+            "sign": "the error is a − y (prediction minus label), not y − a.",
+            "transpose": "X @ (a − y) pairs features with samples: dw = X.T @ (a − y) / N has the shape of w, (D,).",
+            "shape": "dw has the shape of w, (D,): X.T @ (a − y) / N sums over the samples.",
+            "exception": "X is (N, D) and a − y is (N,): dw = X.T @ (a − y) / N.",
+        }
+        if isinstance(dw, Raised) and dw.code == "transpose":
+            found["dw"] = ("transpose", explain("transpose", where, "dw", dw, ans["right"][0], probe_text=text,
+                                                causes=causes))
+        else:
+            found["dw"] = finding(
+                where, "dw", dw, ans["right"][0], batch=n, probe_text=text, causes=causes,
+                tiny=None if isinstance(tiny, Raised) else _tiny(tiny_text, tiny[0], tiny_right[0]),
+                alternatives=[
+                    ("activation-derivative", ans["z"][0], "a = σ(z): the error is a − y with the sigmoid's output, "
+                                                           "not z − y."),
+                    ("activation-derivative", ans["mse"][0], "with cross-entropy σ'(z) cancels: dz = a − y. "
+                                                             "Multiplying by a (1 − a) is the squared-error gradient."),
+                    ("axis", ans["axis"][0], "average over the samples (axis 0), not over the features: "
+                                             "X.T @ (a − y) / N."),
+                    ("shape", ans["unsummed"][0], "that is one gradient per sample: sum them over the batch, "
+                                                  "X.T @ (a − y) / N."),
+                ])
+        if isinstance(main, Raised):
+            if main.code in ("shape", "transpose"):  # charged once, to dw
+                found["db"] = unless_stub(where, "db", main)
+            else:
+                found["db"] = (main.code, explain(main.code, where, "db", main, ans["right"][1], probe_text=text,
+                                                  causes=causes))
+            return found
+        found["db"] = finding(
+            where, "db", main[1].reshape(()) if main[1].size == 1 else main[1], ans["right"][1], batch=n,
+            probe_text=text, tiny=None if isinstance(tiny, Raised) else _tiny(tiny_text, tiny[1], tiny_right[1]),
+            alternatives=[
+                ("activation-derivative", ans["z"][1], "a = σ(z): db = mean(a − y), not mean(z − y)."),
+                ("activation-derivative", ans["mse"][1], "with cross-entropy σ'(z) cancels: db = mean(a − y)."),
+                ("axis", ans["axis"][1], "that is one value per sample: db = mean(a − y), one number."),
+            ],
+            causes={"scale-batch": "db = mean(a − y): divide the sum by N.",
+                    "sign": "the error is a − y (prediction minus label), not y − a."})
+        if found["db"][0] == found["dw"][0] and found["dw"][0] in ("sign", "activation-derivative"):
+            found["db"] = ("ok", "")  # the shared dz = a − y is wrong: charged once, to dw
+        return found
+
+
+# ---- fit_logistic --------------------------------------------------------------------------------
+
+
+def descend(X, y, lr, epochs, *, sign=1.0, mean=True, bias=True, before=False):
+    """Batch gradient descent and its typical bugs (judge's side): [w…, b], losses."""
+    n = len(y)
+    w, b, losses = np.zeros(X.shape[1]), 0.0, []
+    for _ in range(epochs):
+        if before:
+            losses.append(ref.binary_cross_entropy(ref.sigmoid(X @ w + b), y))
+        dz = ref.sigmoid(X @ w + b) - y
+        dw, db = X.T @ dz, dz.sum()
+        if mean:
+            dw, db = dw / n, db / n
+        w = w - sign * lr * dw
+        if bias:
+            b = b - sign * lr * db
+        if not before:
+            losses.append(ref.binary_cross_entropy(ref.sigmoid(X @ w + b), y))
+    return np.concatenate([w, [b]]), np.array(losses)
+
+
+class FitLogisticSuite(WatchedSuite):
+    target, reference = "fit_logistic", ref.fit_logistic
+    signature = "fit_logistic(X, y, lr, epochs, batch_size, rng)"
+    parts = (
+        Part("weights", "batch gradient descent from w = 0, b = 0: (w, b) after `epochs` steps"),
+        Part("losses", "one loss per epoch, on the whole training set, after that epoch's step"),
+        Part("minibatch", "minibatch SGD: batch_size = N is batch descent; small batches fit a separable set"),
+        Part("rng", "the same rng seed gives the same fit, another seed another fit"),
+    )
+    COLLABORATORS = ("sigmoid", "binary_cross_entropy", "logistic_gradients")
+
+    def inputs(self, hidden):
+        n, d, _ = dims(hidden)
+        d -= 2  # (7, 3) visible, (11, 4) hidden
+        rng = rng_for(self.target, hidden)
+        X = mixed(rng, (n, d))
+        y = labels(rng, n, 2)
+        lr, epochs = (0.3, 12) if hidden else (0.5, 8)
+        return X, y, lr, epochs
+
+    def separable(self, hidden):
+        n, d, batch = (37, 3, 5) if hidden else (29, 2, 4)
+        rng = rng_for(self.target, hidden, "separable")
+        w_true = mixed(rng, (d,), 1.0, 2.0)
+        X = rng.standard_normal((n, d))
+        s = X @ w_true + 0.3
+        X += 0.5 * np.sign(s)[:, None] * w_true / np.linalg.norm(w_true)  # a margin on both sides
+        y = (s >= 0).astype(np.int64)
+        return X, y, batch, 0.5, 40
+
+    def run_probe(self, fit, hidden):
+        runs = {"own": fit}
+        isolated = with_collaborators(fit, **{name: getattr(ref, name) for name in self.COLLABORATORS})
+        if isolated is not None:
+            runs["isolated"] = isolated
+        X, y, lr, epochs = self.inputs(hidden)
+        Xs, ys, batch, lr_s, epochs_s = self.separable(hidden)
+        out = {}
+        for name, function in runs.items():
+            out[name] = {
+                "batch": call(function, frozen(X), frozen(y), lr=lr, epochs=epochs),
+                "full": call(function, frozen(X), frozen(y), lr=lr, epochs=3, batch_size=len(y),
+                             rng=np.random.default_rng(1)),
+                "sgd": call(function, frozen(Xs), frozen(ys), lr=lr_s, epochs=epochs_s, batch_size=batch,
+                            rng=np.random.default_rng(7)),
+                "again": call(function, frozen(Xs), frozen(ys), lr=lr_s, epochs=epochs_s, batch_size=batch,
+                              rng=np.random.default_rng(7)),
+                "other": call(function, frozen(Xs), frozen(ys), lr=lr_s, epochs=epochs_s, batch_size=batch,
+                              rng=np.random.default_rng(8)),
+            }
+        return out
+
+    @staticmethod
+    def unpack(result, d, epochs=None):
+        parts = _split(result, [(d,), (), None], "fit_logistic")
+        if isinstance(parts, Raised):
+            return parts
+        w, b, losses = parts
+        if losses.ndim != 1 and losses.size == (epochs or losses.size):
+            losses = losses.ravel()
+        return np.concatenate([w, b.reshape(1)]), losses
+
+    def run_judge(self, results, hidden):
+        X, y, lr, epochs = self.inputs(hidden)
+        d = X.shape[1]
+        where = "fit_logistic"
+        text = f"X of shape {X.shape}, y = {y.tolist()}, lr = {lr}, epochs = {epochs} (batch_size=None)"
+        expected, expected_losses = descend(X, y, lr, epochs)
+        alternatives = [
+            ("sign", descend(X, y, lr, epochs, sign=-1.0)[0], "that is gradient *ascent*: step against the gradient, "
+                                                             "w = w − lr·dw."),
+            ("scale-batch", descend(X, y, lr, epochs, mean=False)[0], "the gradient of the *mean* loss divides by N: "
+                                                                      "use the mean, not the sum, over samples."),
+            ("mismatch", descend(X, y, lr, epochs, bias=False)[0], "b is never updated: also b = b − lr·db."),
+            ("mismatch", descend(X, y, lr, epochs - 1)[0], "one step too few: one full-batch step per epoch."),
+            ("mismatch", descend(X, y, lr, epochs + 1)[0], "one step too many: one full-batch step per epoch."),
+            ("mismatch", descend(X, y, 1.0, epochs)[0], "lr is ignored: w = w − lr·dw."),
+        ]
+
+        def verdict(run):
+            got = self.unpack(results[run]["batch"], d, epochs)
+            return finding(where, "weights", got if isinstance(got, Raised) else got[0], expected,
+                           alternatives=alternatives, probe_text=text + ", as [w…, b]",
+                           causes={"shape": "return (w, b, losses): w of shape (D,), b a number, losses a list.",
+                                   "mismatch": "start from w = 0, b = 0 and take `epochs` steps "
+                                               "w −= lr·dw, b −= lr·db with the gradients of the mean loss."})
+
+        run = "own"
+        found = {"weights": verdict("own")}
+        if found["weights"][0] != "ok" and "isolated" in results and verdict("isolated")[0] == "ok":
+            run, found["weights"] = "isolated", ("ok", "")  # the bug is in a collaborator: charged there
+        probes = results[run]
+        if found["weights"][0] != "ok":
+            for part in ("losses", "minibatch", "rng"):
+                found[part] = unless_stub(where, part, *(probes[k] for k in ("batch", "full", "sgd")))
+            return found
+        _, losses = self.unpack(probes["batch"], d, epochs)
+        found["losses"] = finding(
+            where, "losses", losses, expected_losses, batch=len(y), probe_text=text,
+            alternatives=[
+                ("mismatch", descend(X, y, lr, epochs, before=True)[1],
+                 "each loss was recorded before its step: record it after the update, so losses[-1] is the loss "
+                 "of the returned (w, b)."),
+                ("shape", np.concatenate([[np.log(2.0)], expected_losses]),
+                 "the loss of the starting point is included: one loss per epoch, len(losses) == epochs."),
+            ],
+            causes={"shape": "one loss per epoch: len(losses) == epochs.",
+                    "mismatch": "losses[k] is the mean BCE on the whole training set after epoch k's step."})
+        found["minibatch"] = self.judge_minibatch(probes, hidden)
+        found["rng"] = self.judge_rng(probes, hidden) if found["minibatch"][0] == "ok" else \
+            unless_stub(where, "rng", probes["again"], probes["other"])
+        return found
+
+    def judge_minibatch(self, probes, hidden):
+        X, y, lr, _ = self.inputs(hidden)
+        where = "fit_logistic"
+        got = self.unpack(probes["full"], X.shape[1], 3)
+        code, message = finding(where, "minibatch", got if isinstance(got, Raised) else got[0],
+                                descend(X, y, lr, 3)[0], batch=len(y),
+                                probe_text=f"batch_size = N = {len(y)}, lr = {lr}, epochs = 3 (one minibatch of "
+                                           "everything: must equal batch descent)",
+                                causes={"scale-batch": "average each minibatch's gradient over its own samples.",
+                                        "exception": "minibatch SGD: for each epoch, order = rng.permutation(N), "
+                                                     "then one step per slice order[i:i + batch_size]."})
+        if code != "ok":
+            return code, message
+        Xs, ys, batch, lr_s, epochs_s = self.separable(hidden)
+        text = f"a separable set X of shape {Xs.shape}, batch_size = {batch}, lr = {lr_s}, epochs = {epochs_s}"
+        got = self.unpack(probes["sgd"], Xs.shape[1], epochs_s)
+        if isinstance(got, Raised):
+            return got.code, explain(got.code, where, "minibatch", got, np.zeros(Xs.shape[1] + 1), probe_text=text)
+        params, losses = got
+        if losses.shape != (epochs_s,):
+            return "shape", (f"[minibatch] {where}: losses has shape {losses.shape}, expected ({epochs_s},) on "
+                             f"{text}. Likely cause: one loss per epoch, not per minibatch.")
+        accuracy = float(np.mean((Xs @ params[:-1] + params[-1] >= 0) == ys))
+        if not np.all(np.isfinite(params)) or accuracy < 0.9 or not losses[-1] < min(0.5 * np.log(2), losses[0]):
+            return "mismatch", (f"[minibatch] {where}: after training, accuracy {accuracy:.0%} and loss "
+                                f"{losses[0]:.3g} → {losses[-1]:.3g} on {text}; expected ≥ 90% and a falling loss. "
+                                "Likely cause: each minibatch step must use the gradient of that minibatch, "
+                                "w −= lr·dw, b −= lr·db.")
+        if close(params, descend(Xs, ys, lr_s, epochs_s)[0]):
+            return "mismatch", (f"[minibatch] {where}: with batch_size = {batch} the result equals batch gradient "
+                                f"descent on {text}. Likely cause: batch_size is ignored — take one step per minibatch "
+                                "of batch_size samples.")
+        return "ok", ""
+
+    def judge_rng(self, probes, hidden):
+        Xs, _, batch, _, epochs_s = self.separable(hidden)
+        where = "fit_logistic"
+        text = f"X of shape {Xs.shape}, batch_size = {batch}"
+        first, again, other = (self.unpack(probes[k], Xs.shape[1], epochs_s) for k in ("sgd", "again", "other"))
+        for got in (again, other):
+            if isinstance(got, Raised):
+                return got.code, explain(got.code, where, "rng", got, np.zeros(1), probe_text=text)
+        if not np.allclose(first[0], again[0], rtol=1e-12, atol=0):
+            return "state", (f"[rng] {where}: two runs with rng = np.random.default_rng(7) gave different weights on "
+                             f"{text}. Likely cause: shuffle with the rng argument (rng.permutation(N)), not with "
+                             "np.random — the same seed must give the same fit.")
+        if np.allclose(first[0], other[0], rtol=1e-12, atol=0):
+            return "mismatch", (f"[rng] {where}: seeds 7 and 8 gave exactly the same weights on {text}. Likely "
+                                "cause: the samples are not shuffled — draw a fresh order each epoch with "
+                                "rng.permutation(N).")
+        return "ok", ""
+
+
+# ---- lda_fit -------------------------------------------------------------------------------------
+
+
+class LDAFitSuite(WatchedSuite):
+    target, reference, signature = "lda_fit", ref.lda_fit, "lda_fit(X, y)"
+    parts = (
+        Part("w", "w = Σ⁻¹ (μ₁ − μ₀) with the pooled covariance Σ (divisor N − 2 or N)"),
+        Part("b", "b = −½ (μ₁ + μ₀)·w + log(π₁ / π₀)"),
+    )
+
+    def inputs(self, hidden):
+        d, n0, n1 = (4, 7, 12) if hidden else (3, 5, 8)
+        rng = rng_for(self.target, hidden)
+        A = mixed(rng, (d, d), 0.3, 1.0) + 2 * np.eye(d)
+        X0 = rng.standard_normal((n0, d)) @ A + mixed(rng, (d,))
+        X1 = rng.standard_normal((n1, d)) @ A + mixed(rng, (d,))
+        X = np.concatenate([X0, X1])
+        y = np.array([0] * n0 + [1] * n1)
+        order = rng.permutation(n0 + n1)
+        return X[order], y[order]
+
+    @staticmethod
+    def stats(X, y):
+        X0, X1 = X[y == 0], X[y == 1]
+        mu0, mu1 = X0.mean(axis=0), X1.mean(axis=0)
+        scatter = (X0 - mu0).T @ (X0 - mu0) + (X1 - mu1).T @ (X1 - mu1)
+        return X0, X1, mu0, mu1, scatter
+
+    def run_probe(self, lda_fit, hidden):
+        X, y = self.inputs(hidden)
+        return {"main": call(lda_fit, frozen(X), frozen(y))}
+
+    def run_judge(self, results, hidden):
+        X, y = self.inputs(hidden)
+        n, d = X.shape
+        X0, X1, mu0, mu1, scatter = self.stats(X, y)
+        delta = mu1 - mu0
+        prior = np.log(len(X1) / len(X0))
+        w_unbiased = np.linalg.solve(scatter / (n - 2), delta)
+        w_ml = np.linalg.solve(scatter / n, delta)
+        where = "lda_fit"
+        text = f"X of shape {X.shape}, {len(X0)} samples of class 0 and {len(X1)} of class 1"
+        got = _split(results["main"], [(d,), ()], where)
+        found = {}
+        cov0, cov1 = np.cov(X0, rowvar=False), np.cov(X1, rowvar=False)
+        total = np.cov(X, rowvar=False)
+        w_causes = {"shape": "return (w, b): w of shape (D,), b a number.",
+                    "sign": "w = Σ⁻¹ (μ₁ − μ₀): class 1's mean minus class 0's.",
+                    "mismatch": "pool the two classes' scatter around their own means: "
+                                "Σ = (Σ₀-scatter + Σ₁-scatter) / (N − 2), then w = np.linalg.solve(Σ, μ₁ − μ₀)."}
+        if isinstance(got, Raised):
+            found["w"] = (got.code, explain(got.code, where, "w", got, w_unbiased, probe_text=text, causes=w_causes))
+            found["b"] = unless_stub(where, "b", got)
+            return found
+        w, b = got
+        code, message = finding(
+            where, "w", w, w_unbiased, probe_text=text, causes=w_causes,
+            alternatives=[
+                ("ok", w_ml),
+                ("mismatch", np.linalg.solve((cov0 + cov1) / 2, delta),
+                 "the two class covariances were averaged with equal weights: pool them by sample count, "
+                 "Σ = ((n₀ − 1) Σ₀ + (n₁ − 1) Σ₁) / (N − 2)."),
+                ("mismatch", np.linalg.solve(total, delta),
+                 "that is the covariance of all X around the overall mean: centre each class on its own mean."),
+                ("mismatch", np.linalg.solve(cov0, delta), "only class 0's covariance was used: pool both classes."),
+                ("mismatch", np.linalg.solve(cov1, delta), "only class 1's covariance was used: pool both classes."),
+                ("mismatch", delta, "Σ⁻¹ is missing: w = Σ⁻¹ (μ₁ − μ₀), e.g. np.linalg.solve(Σ, μ₁ − μ₀)."),
+                ("mismatch", (scatter / (n - 2)) @ delta, "multiply by Σ⁻¹, not by Σ: np.linalg.solve(Σ, μ₁ − μ₀)."),
+            ])
+        found["w"] = (code, message)
+        # b is judged against the right w and against the student's own w: a bug in w costs once
+        candidates = [w_unbiased, w_ml] + ([w] if np.all(np.isfinite(w)) else [])
+        if any(close(b, -0.5 * (mu1 + mu0) @ v + prior) for v in candidates):
+            found["b"] = ("ok", "")
+            return found
+        base = w if code != "ok" else w_unbiased if close(w, w_unbiased) else w_ml
+        quad = -0.5 * (mu1 + mu0) @ base
+        found["b"] = finding(
+            where, "b", b, quad + prior, probe_text=text + " (judged with your w)",
+            alternatives=[
+                ("mismatch", quad, f"the log prior ratio is missing: b = −½ (μ₁ + μ₀)·w + log(π₁/π₀), and here "
+                                   f"π₁/π₀ = {len(X1)}/{len(X0)}, so log(π₁/π₀) = {prior:.3g}."),
+                ("mismatch", quad - prior, "the prior ratio is upside down: + log(π₁/π₀), class 1 over class 0."),
+                ("sign", -quad + prior, "b = −½ (μ₁ + μ₀)·w + log(π₁/π₀): the first term has a minus sign."),
+                ("scale", 2 * quad + prior, "the ½ is missing: b = −½ (μ₁ + μ₀)·w + log(π₁/π₀)."),
+            ],
+            causes={"mismatch": "b = −½ (μ₁ + μ₀)·w + log(π₁/π₀), with the priors π_c = n_c / N."})
+        return found
+
+
+SUITES = [SigmoidSuite(), BinaryCrossEntropySuite(), LogisticGradientsSuite(), FitLogisticSuite(), LDAFitSuite()]
