@@ -17,6 +17,10 @@ from .course import ASSIGNMENTS, SAMPLES, grade_id, model_answer, untouched
 
 # assignment → list of (grade_id, text in the model answer, what ben wrote instead)
 BUGS = {
+    "ps3_backprop": [
+        ("backward", "a_prev.T @ delta + lam * W", "a_prev.T @ delta"),
+        ("backward", "delta = (delta @ W.T) * a_prev * (1.0 - a_prev)", "delta = delta @ W.T"),
+    ],
     "ps4_flow_graph": [
         ("Linear", "self.grad_W = self.x.T @ grad_y", "self.grad_W = grad_y.T @ self.x"),
         ("Sigmoid", "return grad_y * self.y * (1.0 - self.y)", "return grad_y * self.x * (1.0 - self.x)"),

@@ -9,9 +9,9 @@ from .. import mlp as ref
 from ..datasets import load_digits
 from ..logistic import sigmoid
 from ..losses import softmax
-from .core import Part, Raised, call, explain, finding, frozen
+from .core import Part, Raised, call, explain, finding, frozen, unless_stub
 from .probes import labels, mixed, rng_for
-from .ps4 import ModuleSuite
+from .ps4 import ModuleSuite, judge_stability
 
 VISIBLE_SIZES = [5, 4, 3]
 HIDDEN_SIZES = [6, 5, 4, 3]  # two hidden layers: the δ recursion must really recurse
@@ -108,6 +108,9 @@ class InitParamsSuite(ModuleSuite):
                                "scale rng.standard_normal by 1/√n_in (or another small factor).")
         else:
             found["values"] = ("ok", "")
+        if found["values"][0] != "ok":
+            found["rng"] = ("ok", "")  # random-looking weights are judged once, under "values"
+            return found
         b, c = results["b"], results["c"]
         same = not isinstance(b, Raised) and all(np.array_equal(W1, W2) for (W1, _), (W2, _) in zip(a, b))
         differ = not isinstance(c, Raised) and not all(np.array_equal(W1, W2) for (W1, _), (W2, _) in zip(a, c))
@@ -158,10 +161,9 @@ class ForwardSuite(ModuleSuite):
                     "activation-derivative": "every hidden layer applies σ to its pre-activation.",
                     "mismatch": "hidden layers use σ; the output layer uses softmax, not σ.",
                     "transpose": "with row batches a layer is a @ W + b, W of shape (n_in, n_out)."})}
-        found["stability"] = finding("forward", "stability", results["big"], reference_forward(params, 1e3 * X),
-                                     probe_text="X scaled by 1000",
-                                     causes={"mismatch": "subtract each row's max before exp in the softmax.",
-                                             "unstable": "subtract each row's max before exp; use a stable σ."})
+        found["stability"] = judge_stability(
+            [("forward", results["big"], reference_forward(params, 1e3 * X), found["probs"][0] == "ok")],
+            "X scaled by 1000", cause="subtract each row's max before exp in the softmax; use a stable σ.")
         has = results["has_cache"]
         found["cache"] = (has.code, explain(has.code, "forward", "cache", has, 0)) if isinstance(has, Raised) else (
             ("ok", "") if has else ("shape", "[cache] forward returned None as its cache. Likely cause: keep the "
@@ -292,13 +294,18 @@ class BackwardSuite(ModuleSuite):
         if forward is None:
             forward = ref.forward  # no student forward in sight: judge with the reference's cache
         out = {}
-        result = _split(call(forward, frozen_params(params), frozen(X)), 2, "probs, cache")
+
+        def fresh_cache():
+            return _split(call(forward, frozen_params(params), frozen(X)), 2, "probs, cache")
+
+        result = fresh_cache()
         if isinstance(result, Raised):
             return {"forward": result}
-        probs, cache = result
-        out["own_probs"] = np.array(probs, dtype=float) if not isinstance(probs, Raised) else probs
-        for lam in (0.0, self.LAM):
-            out[f"grads_{lam}"] = as_pairs(call(backward, frozen_params(params), cache, frozen(y), lam))
+        out["own_probs"] = np.array(result[0], dtype=float)
+        for lam in (0.0, self.LAM):  # each call gets its own cache, so a mutated cache costs only "cache"
+            out[f"grads_{lam}"] = as_pairs(call(backward, frozen_params(params), fresh_cache()[1], frozen(y), lam))
+        cache = fresh_cache()[1]
+        out["grads_first"] = as_pairs(call(backward, frozen_params(params), cache, frozen(y), self.LAM))
         out["grads_again"] = as_pairs(call(backward, frozen_params(params), cache, frozen(y), self.LAM))
         # finite differences of the student's own forward: probabilities at θ ± h e_i, the loss computed judge-side
         out["fd_probs"] = self.fd_probs(forward, params, X)
@@ -371,11 +378,10 @@ class BackwardSuite(ModuleSuite):
         else:
             found["regularization"] = self.judge_layers("regularization", reg, expected_reg, reg_bugs, fd_reg,
                                                         range(len(params)), None, text + f", lam={self.LAM}", len(y))
-        again = results["grads_again"]
-        if isinstance(reg, Raised) or isinstance(again, Raised):
-            found["cache"] = ("not-implemented", "[cache] backward is not implemented yet.") \
-                if getattr(reg, "code", "") == "not-implemented" else ("ok", "")
-        elif all(np.allclose(a, b, rtol=1e-12) for pa, pb in zip(reg, again) for a, b in zip(pa, pb)):
+        first, again = results["grads_first"], results["grads_again"]
+        if isinstance(first, Raised) or isinstance(again, Raised):
+            found["cache"] = unless_stub("backward", "cache", first)
+        elif all(np.allclose(a, b, rtol=1e-12) for pa, pb in zip(first, again) for a, b in zip(pa, pb)):
             found["cache"] = ("ok", "")
         else:
             found["cache"] = ("mutation", "[cache] backward gave different gradients when called twice on the same "

@@ -7,7 +7,7 @@ import numpy as np
 from .. import graph as ref_graph
 from .. import modules as ref
 from ..losses import log_softmax, softmax
-from .core import Part, Raised, Suite, call, explain, finding, frozen, reference_code, watch_calls
+from .core import Part, Raised, Suite, call, explain, finding, frozen, reference_code, unless_stub, watch_calls
 from .probes import dims, labels, mixed, rng_for
 
 DELEGATION = "__delegation__"
@@ -427,11 +427,13 @@ class SequentialSuite(ModuleSuite):
         Part("params", "every module's parameter gradients are set"),
     )
 
-    def inputs(self, hidden):
+    def inputs(self, hidden, square=False):
         n, d_in, d_out = dims(hidden)
-        rng = rng_for(self.target, hidden)
-        layers = [ref.Linear(d_in, 6 if not hidden else 8, rng), ref.Tanh(),
-                  ref.Linear(6 if not hidden else 8, d_out, rng), ref.Sigmoid()]
+        width = 6 if not hidden else 8
+        if square:  # every width equal: a chain that passes the wrong gradient along still runs
+            d_in = d_out = width
+        rng = rng_for(self.target, hidden, "square" if square else "")
+        layers = [ref.Linear(d_in, width, rng), ref.Tanh(), ref.Linear(width, d_out, rng), ref.Sigmoid()]
         return layers, mixed(rng, (n, d_in)), mixed(rng, (n, d_out))
 
     def run_probe(self, Sequential, hidden):
@@ -442,7 +444,18 @@ class SequentialSuite(ModuleSuite):
         out = {"y": _copy(call(model.fprop, frozen(x)))}
         out["grad_x"] = _copy(call(model.bprop, frozen(g)))
         out["grads"] = [_attr(layer, name) for layer in layers[::2] for name in ("grad_W", "grad_b")]
+        layers, x, g = self.inputs(hidden, square=True)
+        square = call(Sequential, layers)
+        if not isinstance(square, Raised):
+            call(square.fprop, frozen(x))
+            out["square_grad_x"] = _copy(call(square.bprop, frozen(g)))
         return out
+
+    def square_reference(self, hidden):
+        layers, x, g = self.inputs(hidden, square=True)
+        model = ref.Sequential(layers)
+        model.fprop(x)
+        return g, model.bprop(g), [layer.bprop(g) for layer in layers]
 
     def run_judge(self, results, hidden):
         layers, x, g = self.inputs(hidden)
@@ -456,13 +469,23 @@ class SequentialSuite(ModuleSuite):
         # typical bug: every module gets the original grad_y (the gradient is not passed along)
         found = {"fprop": finding("Sequential.fprop", "fprop", results["y"], y, probe_text=text,
                                   causes={"mismatch": "feed each module's output into the next: x = m.fprop(x)."})}
-        found["bprop"] = finding("Sequential.bprop", "bprop", results["grad_x"], grad_x, probe_text=text,
+        got = results["grad_x"]
+        if isinstance(got, Raised) and got.code == "exception" and "square_grad_x" in results:
+            # the chain raised on its way down: on a chain of equal widths, see what the student passes along
+            g_square, right, each = self.square_reference(hidden)
+            square = results["square_grad_x"]
+            if not isinstance(square, Raised) and not np.allclose(square, right) and any(
+                    np.allclose(square, value) for value in [g_square, *each]):
+                got = Raised("chain-rule", got.message)
+        found["bprop"] = finding("Sequential.bprop", "bprop", got, grad_x, probe_text=text,
                                  alternatives=[("chain-rule", g)],
                                  causes={"chain-rule": "pass each module's grad_x on: grad = m.bprop(grad), "
                                                        "and return the last one.",
                                          "exception": "bprop runs the modules in reverse: reversed(self.modules)."})
         got = results["grads"]
-        if isinstance(got, Raised):
+        if found["bprop"][0] != "ok":
+            found["params"] = unless_stub("Sequential.bprop", "params", results["grad_x"])
+        elif isinstance(got, Raised):
             found["params"] = (got.code, explain(got.code, "Sequential.bprop", "params", got, grads[0]))
         else:
             found["params"] = ("ok", "")
