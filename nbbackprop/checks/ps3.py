@@ -9,9 +9,9 @@ from .. import mlp as ref
 from ..datasets import load_digits
 from ..logistic import sigmoid
 from ..losses import softmax
-from .core import Part, Raised, call, explain, finding, frozen, unless_stub
+from .core import Part, Raised, WatchedSuite, call, explain, finding, frozen, unless_stub
 from .probes import labels, mixed, rng_for
-from .ps4 import ModuleSuite, judge_stability
+from .ps4 import judge_stability
 
 VISIBLE_SIZES = [5, 4, 3]
 HIDDEN_SIZES = [6, 5, 4, 3]  # two hidden layers: the δ recursion must really recurse
@@ -61,7 +61,7 @@ def _split(value, count, what):
 # ---- init_params ----------------------------------------------------------------------------------
 
 
-class InitParamsSuite(ModuleSuite):
+class InitParamsSuite(WatchedSuite):
     target, reference, signature = "init_params", ref.init_params, "init_params(layer_sizes, rng)"
     parts = (
         Part("shapes", "one (W, b) per layer, W (n_in, n_out), b (n_out,)"),
@@ -132,7 +132,7 @@ def reference_forward(params, X):
     return softmax(a @ W + b)
 
 
-class ForwardSuite(ModuleSuite):
+class ForwardSuite(WatchedSuite):
     target, reference, signature = "forward", ref.forward, "forward(params, X)"
     parts = (
         Part("probs", "softmax(σ(σ(X W¹ + b¹) …) W^L + b^L), shape (N, K)"),
@@ -197,7 +197,7 @@ class ForwardSuite(ModuleSuite):
 # ---- cross_entropy --------------------------------------------------------------------------------
 
 
-class CrossEntropySuite(ModuleSuite):
+class CrossEntropySuite(WatchedSuite):
     target, reference, signature = "cross_entropy", ref.cross_entropy, "cross_entropy(probs, y)"
     parts = (Part("value", "−(1/N) Σ_n log p[n, y_n]"), Part("mean", "a mean over the batch, for any N"))
 
@@ -276,7 +276,7 @@ BACKWARD_CAUSES = {
 }
 
 
-class BackwardSuite(ModuleSuite):
+class BackwardSuite(WatchedSuite):
     target, reference, signature = "backward", ref.backward, "backward(params, cache, y, lam=0.0)"
     parts = (
         Part("dW_output", "∂J/∂W of the output layer"),
@@ -432,7 +432,7 @@ class BackwardSuite(ModuleSuite):
 # ---- sgd_step -------------------------------------------------------------------------------------
 
 
-class SgdStepSuite(ModuleSuite):
+class SgdStepSuite(WatchedSuite):
     target, reference, signature = "sgd_step", ref.sgd_step, "sgd_step(params, grads, lr)"
     parts = (Part("values", "W − lr dW and b − lr db for every layer"),
              Part("inputs", "params and grads are left untouched (new arrays returned)"))
@@ -488,7 +488,7 @@ class SgdStepSuite(ModuleSuite):
 # ---- train ----------------------------------------------------------------------------------------
 
 
-class TrainSuite(ModuleSuite):
+class TrainSuite(WatchedSuite):
     target, reference = "train", ref.train
     signature = "train(X, y, layer_sizes, lr, epochs, batch_size, lam, rng)"
     parts = (Part("accuracy", "held-out accuracy on the digits ≥ 95 % (visible) / 96 % (hidden)"),

@@ -7,16 +7,12 @@ import numpy as np
 from .. import graph as ref_graph
 from .. import modules as ref
 from ..losses import log_softmax, softmax
-from .core import Part, Raised, Suite, call, explain, finding, frozen, reference_code, unless_stub, watch_calls
+from .core import Part, Raised, WatchedSuite, call, explain, finding, frozen, unless_stub
 from .probes import dims, labels, mixed, rng_for
-
-DELEGATION = "__delegation__"
 
 
 def _copy(value):
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    return value
+    return value.copy() if isinstance(value, np.ndarray) else value
 
 
 def _attr(obj, name):
@@ -24,30 +20,10 @@ def _attr(obj, name):
     return _copy(value) if value is not None else Raised("exception", f"has no attribute {name} after bprop")
 
 
-class ModuleSuite(Suite):
-    """Shared by every module check: probe under a delegation watch, judge each part."""
-
-    reference = None
-
-    def probe(self, candidate, hidden=False):
-        seen = set()
-        with watch_calls(reference_code(self.reference), seen):
-            results = self.run_probe(candidate, hidden)
-        results[DELEGATION] = sorted(seen)
-        return results
-
-    def judge(self, results, hidden=False):
-        if results.get(DELEGATION):
-            message = (f"{self.target} calls the reference implementation ({', '.join(results[DELEGATION])}). "
-                       "Write it yourself: the point is to derive it.")
-            return {part.name: ("delegation", message) for part in self.parts}
-        return self.run_judge(results, hidden)
-
-
 # ---- Linear -------------------------------------------------------------------------------------
 
 
-class LinearSuite(ModuleSuite):
+class LinearSuite(WatchedSuite):
     target = "Linear"
     reference = ref.Linear
     signature = "Linear(n_in, n_out, rng)"
@@ -181,7 +157,7 @@ class LinearSuite(ModuleSuite):
 # ---- activations --------------------------------------------------------------------------------
 
 
-class ActivationSuite(ModuleSuite):
+class ActivationSuite(WatchedSuite):
     """Sigmoid, Tanh, ReLU: value, gradient, large inputs, no hidden state."""
 
     parts = (
@@ -347,7 +323,7 @@ class ReLUSuite(ActivationSuite):
 # ---- SoftmaxCrossEntropy ------------------------------------------------------------------------
 
 
-class SoftmaxCrossEntropySuite(ModuleSuite):
+class SoftmaxCrossEntropySuite(WatchedSuite):
     target, reference, signature = "SoftmaxCrossEntropy", ref.SoftmaxCrossEntropy, "SoftmaxCrossEntropy()"
     parts = (
         Part("loss", "mean over the batch of −log softmax(z)[y]"),
@@ -419,7 +395,7 @@ class SoftmaxCrossEntropySuite(ModuleSuite):
 # ---- Sequential ----------------------------------------------------------------------------------
 
 
-class SequentialSuite(ModuleSuite):
+class SequentialSuite(WatchedSuite):
     target, reference, signature = "Sequential", ref.Sequential, "Sequential(modules)"
     parts = (
         Part("fprop", "runs the modules in order"),
@@ -500,7 +476,7 @@ class SequentialSuite(ModuleSuite):
 # ---- topological_order ------------------------------------------------------------------------
 
 
-class TopologicalOrderSuite(ModuleSuite):
+class TopologicalOrderSuite(WatchedSuite):
     target, reference, signature = "topological_order", ref_graph.topological_order, "topological_order(graph)"
     parts = (
         Part("order", "every node exactly once, after all of its inputs"),
