@@ -17,9 +17,25 @@ from .course import ASSIGNMENTS, SAMPLES, grade_id, model_answer, untouched
 
 # assignment → list of (grade_id, text in the model answer, what ben wrote instead)
 BUGS = {
+    "ps1_neurons": [
+        ("tlu", "return (X @ w + b >= 0).astype(int)", "return (X @ w + b > 0).astype(int)"),
+    ],
+    "ps2_logistic": [
+        ("sigmoid", """    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))""", "    return 1.0 / (1.0 + np.exp(-z))"),
+        ("logistic_gradients", "return X.T @ dz / len(y), float(np.mean(dz))", "return X.T @ dz, float(np.sum(dz))"),
+    ],
     "ps3_backprop": [
-        ("backward", "a_prev.T @ delta + lam * W", "a_prev.T @ delta"),
-        ("backward", "delta = (delta @ W.T) * a_prev * (1.0 - a_prev)", "delta = delta @ W.T"),
+        ("backward", "grads.append((a_prev.T @ delta + lam * W,", "grads.append((a_prev.T @ delta,"),
+        ("backward", "            delta = (delta @ W.T) * a_prev * (1.0 - a_prev)", "            delta = delta @ W.T"),
+    ],
+    "ps5_gradient_check": [
+        ("numerical_gradient", """        x[index] = saved - h
+        f_minus = f()
+        x[index] = saved
+        grad[index] = (f_plus - f_minus) / (2 * h)""", """        x[index] = saved
+        grad[index] = (f_plus - f()) / h"""),
+        ("buggy_modules", 'buggy_modules = ["BoxB", "BoxE", "BoxF", "BoxG"]', 'buggy_modules = ["BoxB", "BoxF"]'),
     ],
     "ps4_flow_graph": [
         ("Linear", "self.grad_W = self.x.T @ grad_y", "self.grad_W = grad_y.T @ self.x"),

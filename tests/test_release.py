@@ -58,3 +58,15 @@ def test_every_graded_name_has_its_solution_cell(assignment):
     tests = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")]
     assert tests and all(c.metadata["nbgrader"]["points"] > 0 for c in tests)
     assert all("BEGIN HIDDEN TESTS" in c.source for c in tests), "every graded part has hidden tests"
+
+
+def test_sample_submissions_are_what_the_sources_make(tmp_path):
+    from autograder.samples import SAMPLES, sample_path, write_samples
+
+    for path in write_samples(root=tmp_path):
+        relative = path.relative_to(tmp_path)
+        committed = nbformat.read(SAMPLES / relative, as_version=4)
+        fresh = nbformat.read(path, as_version=4)
+        assert [c.source for c in committed.cells] == [c.source for c in fresh.cells], (
+            f"{relative} is stale: run `python -m autograder samples`")
+    assert sample_path("ben", "ps4_flow_graph").exists()
