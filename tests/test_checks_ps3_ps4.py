@@ -327,6 +327,15 @@ def test_backward_consistent_with_a_wrong_forward_is_not_charged_again():
     assert all(v.passed for v in verdicts("backward", namespace).values())
 
 
+def test_an_activation_whose_bprop_matches_its_own_wrong_fprop_is_charged_once():
+    # fprop computes softplus instead of σ; bprop is softplus' derivative, σ(x): consistent with its own fprop
+    namespace = student(MODEL, ("self.y = sig(x)", "self.x = x\n        self.y = np.logaddexp(0, x)"),
+                        ("return grad_y * self.y * (1 - self.y)", "return grad_y * sig(self.x)"))
+    found = verdicts("Sigmoid", namespace)
+    assert found["fprop"].diagnosis == "mismatch"
+    assert found["bprop"].passed
+
+
 def test_delegating_to_the_reference_scores_nothing():
     import nbbackprop.modules
 

@@ -189,6 +189,9 @@ class ActivationSuite(WatchedSuite):
         if not isinstance(fresh, Raised):
             call(fresh.fprop, frozen(x[::-1].copy()))
             out["grad_x2_fresh"] = _copy(call(fresh.bprop, frozen(g)))
+            # the student's own fprop at x ± h: the judge differentiates it numerically
+            out["y_plus"] = _copy(call(fresh.fprop, frozen(x + FD_STEP)))
+            out["y_minus"] = _copy(call(fresh.fprop, frozen(x - FD_STEP)))
         return out
 
     def run_judge(self, results, hidden):
@@ -199,6 +202,8 @@ class ActivationSuite(WatchedSuite):
         found["bprop"] = finding(f"{where}.bprop", "bprop", results["grad_x"], g * self.df(x),
                                  alternatives=self.bugs(x, g), batch=len(x), probe_text=text,
                                  causes=self.causes)
+        if found["fprop"][0] != "ok" and found["bprop"][0] != "ok" and agrees_with_own_fprop(results, g):
+            found["bprop"] = ("ok", "")  # the derivative of the student's own (wrong) fprop: charged once, there
         big = np.linspace(-1e4, 1e4, 35).reshape(7, 5)
         found["stability"] = judge_stability(
             [(f"{where}.fprop", results["big"], self.f(big), found["fprop"][0] == "ok"),
@@ -250,6 +255,21 @@ def judge_state(where, second, fresh):
     return "state", (f"[state] {where}: after a second fprop on new inputs, bprop gave a different answer from a "
                      "fresh box given the same inputs. Likely cause: bprop must use what the latest fprop kept, "
                      "and set (not accumulate) what it computes.")
+
+
+FD_STEP = 1e-6
+
+
+def agrees_with_own_fprop(results, g):
+    """Does bprop match central differences of the student's own fprop (computed here, from its outputs)?"""
+    plus, minus, got = results.get("y_plus"), results.get("y_minus"), results.get("grad_x")
+    if any(isinstance(v, Raised) or v is None for v in (plus, minus, got)):
+        return False
+    try:
+        numeric = g * (np.asarray(plus, dtype=float) - np.asarray(minus, dtype=float)) / (2 * FD_STEP)
+        return bool(np.allclose(np.asarray(got, dtype=float), numeric, rtol=1e-5, atol=1e-7))
+    except ValueError:
+        return False
 
 
 GENERIC_UNSTABLE = "large inputs overflow: use a formula that never exponentiates a large positive number."
