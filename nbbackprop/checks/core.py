@@ -442,6 +442,8 @@ def watch_calls(codes, seen):
     def profiler(frame, event, arg):
         if event == "call" and frame.f_code in codes:
             seen.add(frame.f_code.co_qualname)
+        if previous is not None:  # watches nest: an outer one keeps watching
+            previous(frame, event, arg)
 
     sys.setprofile(profiler)
     try:

@@ -1,0 +1,68 @@
+"""What is graded and for how many points — read from ``solutions/``, never from a submission.
+
+Every test cell of a source notebook is one line such as
+``check_linear(Linear, "grad_W")`` (plus its hidden twin); its nbgrader points
+are that part's points. Visible and hidden checks of a part share them: the
+part scores only if both pass.
+"""
+
+import ast
+from dataclasses import dataclass
+from functools import cache
+
+import nbformat
+
+from nbbackprop.checks import TARGETS
+
+from .course import SOLUTIONS, notebook_path
+
+
+@dataclass(frozen=True)
+class Test:
+    """One graded part: ``id`` is ``"<target>.<part>"``, e.g. ``"Linear.grad_W"``."""
+
+    target: str
+    part: str
+    points: float
+
+    @property
+    def id(self):
+        return f"{self.target}.{self.part}"
+
+
+def _checks_in(source):
+    """(target name, part) of every ``check_x(Target, "part")`` call in a test cell."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id.startswith("check_")
+                and len(node.args) >= 2 and isinstance(node.args[0], ast.Name)
+                and isinstance(node.args[1], ast.Constant)):
+            found.append((node.args[0].id, node.args[1].value))
+    return found
+
+
+@cache
+def tests_of(assignment):
+    """The graded parts of ``assignment`` in notebook order: tuple of :class:`Test`."""
+    if assignment not in TARGETS:
+        raise ValueError(f"tests_of expected an assignment in {sorted(TARGETS)}, got {assignment!r}")
+    source = nbformat.read(notebook_path(SOLUTIONS, assignment), as_version=4)
+    tests = []
+    for cell in source.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if not meta.get("grade") or meta.get("solution"):
+            continue
+        checks = set(_checks_in(cell.source))
+        if len(checks) != 1:
+            raise ValueError(f"solutions/{assignment}: test cell {meta.get('grade_id')} should check exactly one "
+                             f"part, found {sorted(checks)}")
+        target, part = checks.pop()
+        if target not in TARGETS[assignment]:
+            raise ValueError(f"solutions/{assignment}: test cell {meta.get('grade_id')} checks {target}, "
+                             f"which is not a graded name of {assignment}")
+        tests.append(Test(target, part, float(meta["points"])))
+    return tuple(tests)
+
+
+def max_score(assignment):
+    return sum(test.points for test in tests_of(assignment))
