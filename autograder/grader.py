@@ -109,6 +109,15 @@ def _missing_reason(target, failures):
     return "exception", f"{target} is not defined: the cell that defines it is missing"
 
 
+def grade_namespace(assignment, namespace, targets=None, limits=None):
+    """Report lines for objects already defined (``{name: object}``), through the same route as a
+    notebook: probed in a process of their own, judged here. For tests and catalogues of bugs."""
+    targets = list(targets or TARGETS[assignment])
+    results, failures, _ = sandbox.run_submission([], targets, limits or sandbox.Limits(),
+                                                  _reference_codes(assignment), namespace)
+    return [line for line in _judge(assignment, results, failures) if line["target"] in targets]
+
+
 def grade_submission(assignment, path, limits=None):
     """One report entry (the contract's JSON shape) for the notebook at ``path``."""
     limits = limits or sandbox.Limits()

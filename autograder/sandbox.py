@@ -126,11 +126,11 @@ class _CellTimeout(BaseException):
     pass
 
 
-def _run_cells(fd, cells, skip, cell_seconds):
+def _run_cells(fd, cells, skip, cell_seconds, namespace=None):
     """Execute the cells in one namespace; return it and what each failed cell raised."""
     import matplotlib.pyplot as plt
 
-    namespace = {"__name__": "__main__", "display": lambda *args, **kwargs: None}
+    namespace = {"__name__": "__main__", "display": lambda *args, **kwargs: None, **(namespace or {})}
     failures = {}
 
     def expire(signum, frame):
@@ -156,21 +156,37 @@ def _run_cells(fd, cells, skip, cell_seconds):
     return namespace, failures
 
 
-def _fresh_checks(import_state):
-    """Put back the import machinery as it was before the notebook ran, drop every nbbackprop module
-    (the notebook may have patched them) and import the checks again from disk, which the student's
-    process cannot write."""
+def _snapshot():
+    """What the checks rely on, as it was before the notebook ran: the import machinery, the profiler
+    hooks of ``sys``, and the namespaces of ``builtins`` and of numpy's modules."""
+    modules = {name: dict(vars(module)) for name, module in list(sys.modules.items())
+               if module is not None and (name == "builtins" or name == "numpy" or name.startswith("numpy."))}
+    hooks = {name: getattr(sys, name) for name in ("setprofile", "getprofile", "settrace", "gettrace")}
+    return list(sys.meta_path), list(sys.path_hooks), list(sys.path), modules, hooks
+
+
+def _fresh_checks(snapshot):
+    """Undo what the notebook may have patched — the import machinery, ``sys``'s hooks, builtins,
+    numpy — drop every nbbackprop module and import the checks again from disk, which the student's
+    process cannot write. (Objects the notebook created stay; only the checks' tools are reset.)"""
     import importlib
 
-    meta_path, path_hooks, path = import_state
+    meta_path, path_hooks, path, modules, hooks = snapshot
     sys.meta_path[:], sys.path_hooks[:], sys.path[:] = meta_path, path_hooks, path
     sys.path_importer_cache.clear()
+    for name, attribute in hooks.items():
+        setattr(sys, name, attribute)
+    sys.setprofile(None)
+    for name, saved in modules.items():
+        module = sys.modules.get(name)
+        if module is not None:  # every name the checks could use is put back; names added are harmless
+            module.__dict__.update(saved)
     for name in [name for name in sys.modules if name == "nbbackprop" or name.startswith("nbbackprop.")]:
         del sys.modules[name]
     return importlib.import_module("nbbackprop.checks"), importlib.import_module("nbbackprop.checks.core")
 
 
-def student_main(fd, cells, targets, skip, scratch, limits, reference_codes):
+def student_main(fd, cells, targets, skip, scratch, limits, reference_codes, namespace=None):
     """The student's process: never returns.
 
     ``reference_codes`` maps each target to the code objects of its reference implementation as
@@ -179,10 +195,10 @@ def student_main(fd, cells, targets, skip, scratch, limits, reference_codes):
     status = 0
     try:
         _wall_in(scratch, limits)
-        import_state = (list(sys.meta_path), list(sys.path_hooks), list(sys.path))
-        namespace, failures = _run_cells(fd, cells, skip, limits.cell_seconds)
+        snapshot = _snapshot()
+        namespace, failures = _run_cells(fd, cells, skip, limits.cell_seconds, namespace)
         _send(fd, "cells", failures)
-        checks, core = _fresh_checks(import_state)
+        checks, core = _fresh_checks(snapshot)
         for target in targets:
             _send(fd, "probe", target)
             suite = checks.suite_for(target)
@@ -200,13 +216,12 @@ def student_main(fd, cells, targets, skip, scratch, limits, reference_codes):
                 payload["hidden" if hidden else "visible"] = results
             _send(fd, "result", target, payload=wire.encode(payload))
         _send(fd, "done")
-    except BaseException:  # the grader sees the silence and decides; nothing may escape the fork
+    except BaseException:  # nothing may escape the fork: say what happened, if the pipe still works
         status = 1
-        if os.environ.get("NBBACKPROP_SANDBOX_DEBUG"):  # a developer's window into the walled process
+        with contextlib.suppress(BaseException):
             import traceback
 
-            with open(os.environ["NBBACKPROP_SANDBOX_DEBUG"], "a") as log:
-                traceback.print_exc(file=log)
+            _send(fd, "crash", traceback.format_exc()[-2000:])
     finally:
         os._exit(status)
 
@@ -277,10 +292,11 @@ class _Reader:
             self.buffer += chunk
 
 
-def run_submission(cells, targets, limits, reference_codes):
+def run_submission(cells, targets, limits, reference_codes, namespace=None):
     """Run a submission until every target has results; returns ``(results, cell_failures, notes)``.
 
-    ``cells`` is a list of ``(index, source)``; ``results[target]`` is the decoded
+    ``cells`` is a list of ``(index, source)``; ``namespace`` (objects the student's process
+    inherits through the fork, for tests) is where the cells start. ``results[target]`` is the decoded
     ``{"visible": ..., "hidden": ...}`` or a :class:`Raised` when probing it killed
     or hung the process.
     """
@@ -289,9 +305,11 @@ def run_submission(cells, targets, limits, reference_codes):
     for _attempt in range(len(targets) + len(cells) + 2):
         if not remaining:
             break
-        outcome = _one_run(cells, remaining, skip, limits, reference_codes)
+        outcome = _one_run(cells, remaining, skip, limits, reference_codes, namespace)
         failures.update(outcome["failures"])
         results.update(outcome["results"])
+        notes.extend(f"the checks failed inside the notebook's process: {text.strip().splitlines()[-1]}"
+                     for text in outcome.get("crashes", []))
         remaining = [t for t in remaining if t not in results]
         if outcome["stopped_in_cell"] is not None:
             index, why = outcome["stopped_in_cell"]
@@ -309,14 +327,14 @@ def run_submission(cells, targets, limits, reference_codes):
     return results, failures, notes
 
 
-def _one_run(cells, targets, skip, limits, reference_codes):
+def _one_run(cells, targets, skip, limits, reference_codes, namespace):
     scratch = tempfile.mkdtemp(prefix="nbbackprop-run-")
     os.chmod(scratch, 0o777)
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the student's process
         os.close(read_fd)
-        student_main(write_fd, cells, targets, skip, scratch, limits, reference_codes)
+        student_main(write_fd, cells, targets, skip, scratch, limits, reference_codes, namespace)
     os.close(write_fd)
     outcome = {"results": {}, "failures": {}, "stopped_in_cell": None, "stopped_in_target": None}
     reader, stage, current = _Reader(read_fd), "start", None
@@ -354,6 +372,8 @@ def _one_run(cells, targets, skip, limits, reference_codes):
                 except ValueError as error:
                     outcome["results"][target] = Raised("exception", f"unreadable results: {error}")
                 stage = "between"
+            elif kind == "crash":
+                outcome.setdefault("crashes", []).append(str(message[1]))
             elif kind == "done":
                 break
     finally:
@@ -363,7 +383,7 @@ def _one_run(cells, targets, skip, limits, reference_codes):
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(ChildProcessError, OSError):
-            os.waitpid(pid, 0)
+            outcome["status"] = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
         kill_descendants()
         shutil.rmtree(scratch, ignore_errors=True)
     return outcome
