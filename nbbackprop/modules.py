@@ -116,7 +116,9 @@ class Linear(Module):
         if not (isinstance(x, np.ndarray) and x.ndim == 2 and x.shape[1] == self.n_in):
             x = as_matrix(x, "Linear.fprop", "x", self.n_in)
         self.x = x
-        return x @ self.W + self.b
+        y = x @ self.W
+        y += self.b  # in place on the fresh product: one pass less than x @ W + b
+        return y
 
     def bprop(self, grad_y, need_grad_x=True):
         """``grad_W = xᵀ · grad_y`` (n_in, n_out); ``grad_b = Σ_n grad_y`` (n_out,);

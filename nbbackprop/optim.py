@@ -32,8 +32,13 @@ class SGD:
         self.lr, self.weight_decay = float(lr), float(weight_decay)
         self.slots = [(owner, attr, attr in owner.decay_names) for _, owner, attr in model.named_parameters()]
 
-    def step(self):
-        """Update every parameter in place from its current gradient."""
+    def step(self, prescaled=False):
+        """Update every parameter in place from its current gradient.
+
+        ``prescaled=True`` says the gradients already hold ``lr · ∂L/∂p`` — the loss's
+        ``bprop(lr)`` scaled them on the way down, every box being linear in ``grad_y`` —
+        so the step is one subtraction, with no temporary array per parameter.
+        """
         lr, decay = self.lr, self.weight_decay
         for owner, attr, decays in self.slots:
             param, grad = getattr(owner, attr), getattr(owner, "grad_" + attr)
@@ -41,7 +46,7 @@ class SGD:
                 raise RuntimeError(f"SGD.step: {type(owner).__name__}.grad_{attr} is not set; call bprop first")
             if decays and decay:
                 param *= 1.0 - lr * decay  # p − lr λ p, the decay term, then the gradient step
-            param -= lr * grad
+            param -= grad if prescaled else lr * grad
 
 
 def l2_penalty(model, lam):
@@ -134,8 +139,8 @@ def fit(model, loss, X, y, lr, epochs, batch_size=None, lam=0.0, rng=None,
             total += loss.fprop(outputs, targets) * len(idx)
             if classify:
                 correct += np.count_nonzero(outputs.argmax(axis=1) == targets)
-            model.bprop(loss.bprop(), need_grad_x=False)
-            optimizer.step()
+            model.bprop(loss.bprop(lr), need_grad_x=False)  # gradients come back already times lr
+            optimizer.step(prescaled=True)
         history["loss"].append(total / n + l2_penalty(model, lam))
         history["accuracy"].append(int(correct) / n)
         if X_val is not None:
@@ -145,7 +150,7 @@ def fit(model, loss, X, y, lr, epochs, batch_size=None, lam=0.0, rng=None,
         if record_grad_norms:
             for name, _, grad in model.parameters():
                 if name in history["grad_norms"]:
-                    history["grad_norms"][name].append(float(np.linalg.norm(grad)))
+                    history["grad_norms"][name].append(float(np.linalg.norm(grad)) / lr)  # undo the prescaling
         if progress:
             epochs_iter.set_postfix(loss=f"{history['loss'][-1]:.4f}")
     return history

@@ -30,7 +30,7 @@ def test_fit_takes_one_step_per_batch(batch_size, steps, monkeypatch):
     model = Sequential([Linear(3, 4, rng), ReLU(), Linear(4, 2, rng)])
     counted = []
     real_step = SGD.step
-    monkeypatch.setattr(SGD, "step", lambda self: counted.append(1) or real_step(self))
+    monkeypatch.setattr(SGD, "step", lambda self, **kw: counted.append(1) or real_step(self, **kw))
     history = fit(model, SoftmaxCrossEntropy(), rng.standard_normal((7, 3)), rng.integers(0, 2, 7),
                   lr=0.1, epochs=2, batch_size=batch_size, rng=rng)
     assert len(counted) == 2 * steps
@@ -99,3 +99,17 @@ def test_fit_errors():
         fit(model, SoftmaxCrossEntropy(), np.zeros((4, 3)), np.zeros(4, int), lr=0.1, epochs=1, batch_size=0)
     with pytest.raises(ValueError, match="lr > 0"):
         SGD(model, lr=0.0)
+
+
+def test_a_prescaled_step_equals_the_plain_one():
+    rng = np.random.default_rng(7)
+    X, y = rng.standard_normal((7, 3)), rng.integers(0, 2, 7)
+    models = [Sequential([Linear(3, 4, np.random.default_rng(1)), ReLU(), Linear(4, 2, np.random.default_rng(2))])
+              for _ in range(2)]
+    for model, prescaled in zip(models, (False, True)):
+        loss = SoftmaxCrossEntropy()
+        loss.fprop(model.fprop(X), y)
+        model.bprop(loss.bprop(0.3 if prescaled else 1.0))
+        SGD(model, lr=0.3, weight_decay=0.1).step(prescaled=prescaled)
+    for (_, a, _), (_, b, _) in zip(models[0].parameters(), models[1].parameters()):
+        np.testing.assert_allclose(a, b, rtol=1e-14)
