@@ -29,7 +29,7 @@ def _encode(value):
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in _KINDS:
             return {"__raised__": ["exception", f"returned an array of dtype {value.dtype}, expected numbers"]}
-        array = np.ascontiguousarray(value)
+        array = np.array(value, order="C")  # (ascontiguousarray would make a 0-d array 1-d)
         return {"__array__": [array.dtype.str, list(array.shape), base64.b64encode(array.tobytes()).decode()]}
     if isinstance(value, np.generic):
         return _encode(np.asarray(value))
