@@ -38,7 +38,8 @@ def main(argv=None):
     make = commands.add_parser("release", help="regenerate exercises/ from solutions/ with nbgrader")
     make.add_argument("assignments", nargs="*", default=list(ASSIGNMENTS), metavar="ASSIGNMENT")
     commands.add_parser("samples", help="rewrite autograder/samples/ from solutions/ and exercises/")
-    commands.add_parser("demo", help="release, then grade the bundled sample submissions and print the table")
+    demo_command = commands.add_parser("demo", help="release, then grade the bundled samples and print the table")
+    demo_command.add_argument("--nbgrader", action="store_true", help="grade with nbgrader autograde instead")
     args = parser.parse_args(argv)
     if args.command == "grade":
         from .cli_grade import grade_command
@@ -55,7 +56,7 @@ def main(argv=None):
         for path in write_samples():
             print(path.relative_to(ROOT))
         return 0
-    return demo.main()
+    return demo.main("nbgrader" if args.nbgrader else "autograder")
 
 
 if __name__ == "__main__":

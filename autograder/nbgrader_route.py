@@ -23,14 +23,29 @@ def nbgrader(args, cwd):
 
 
 def release(assignments=ASSIGNMENTS, root=ROOT):
-    """Regenerate ``exercises/<id>/`` from ``solutions/<id>/`` with ``nbgrader generate_assignment``."""
+    """Regenerate ``exercises/<id>/`` from ``solutions/<id>/`` with nbgrader's ``generate_assignment``.
+
+    Runs nbgrader in this process (one start-up for all five) with a throwaway gradebook,
+    so releasing never leaves a database in the repository.
+    """
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    for assignment in assignments:
+        if not (Path(root) / "solutions" / assignment).is_dir():
+            raise ValueError(f"release expected an assignment folder solutions/{assignment}, found none")
+    config = Config()
+    config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config())
+    config.CourseDirectory.root = str(root)
     with tempfile.TemporaryDirectory(prefix="nbbackprop-gradebook-") as scratch:
+        config.CourseDirectory.db_url = f"sqlite:///{scratch}/gradebook.db"
+        api = NbGraderAPI(config=config)
         for assignment in assignments:
-            if not (Path(root) / "solutions" / assignment).is_dir():
-                raise ValueError(f"release expected an assignment folder solutions/{assignment}, found none")
-            # a throwaway gradebook: releasing must not leave a database in the repository
-            nbgrader(["generate_assignment", assignment, "--force",
-                      f"--CourseDirectory.db_url=sqlite:///{scratch}/gradebook.db"], cwd=root)
+            result = api.generate_assignment(assignment, force=True)
+            if not result["success"]:
+                raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{result.get('error', '')}"
+                                   f"\n{result.get('log', '')}")
 
 
 def scratch_course(directory):
