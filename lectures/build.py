@@ -1,0 +1,57 @@
+"""Build an executed HTML copy of every lecture, for readers who just want to read.
+
+    python lectures/build.py [--out _build/lectures] [NOTEBOOK ...]
+
+Each notebook is executed from scratch in a fresh kernel (the committed files
+carry no outputs) and converted with nbconvert; an index page links them all.
+Nothing in lectures/ is modified.
+"""
+
+import argparse
+import html
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbconvert import HTMLExporter
+
+HERE = Path(__file__).resolve().parent
+
+
+def build(notebooks, out):
+    out.mkdir(parents=True, exist_ok=True)
+    exporter = HTMLExporter()
+    links = []
+    for path in notebooks:
+        notebook = nbformat.read(path, as_version=4)
+        start = time.perf_counter()
+        NotebookClient(notebook, timeout=300, kernel_name="python3",
+                       resources={"metadata": {"path": str(HERE.parent)}}).execute()
+        body, _ = exporter.from_notebook_node(notebook)
+        target = out / f"{path.stem}.html"
+        target.write_text(body)
+        title = next((c.source.splitlines()[0].lstrip("# ") for c in notebook.cells if c.cell_type == "markdown"),
+                     path.stem)
+        links.append(f'<li><a href="{target.name}">{html.escape(title)}</a></li>')
+        print(f"{path.name}: executed and written to {target} in {time.perf_counter() - start:.1f} s")
+    (out / "index.html").write_text("<!doctype html><meta charset='utf-8'><title>nbbackprop lectures</title>"
+                                    f"<h1>nbbackprop lectures</h1><ol>{''.join(links)}</ol>\n")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=HERE.parent / "_build" / "lectures")
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    args = parser.parse_args(argv)
+    notebooks = args.notebooks or sorted(HERE.glob("L0*.ipynb"))
+    if not notebooks:
+        parser.error("found no lecture notebook")
+    build(notebooks, args.out)
+    print(f"open {args.out / 'index.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
