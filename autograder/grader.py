@@ -15,7 +15,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from nbbackprop.checks import TARGETS, suite_for
-from nbbackprop.checks.core import Raised, reference_code
+from nbbackprop.checks.core import CODES, Raised, reference_code
 
 from . import sandbox
 from .points import max_score, tests_of
@@ -86,7 +86,7 @@ def _judge(assignment, results, failures):
                     for v in suite.verdicts(outcome["hidden" if hidden else "visible"], hidden):
                         part = v.id.split(".", 1)[1]
                         if part not in seen or (seen[part][0] == "ok" and v.diagnosis != "ok"):
-                            seen[part] = (v.diagnosis, v.message)
+                            seen[part] = (v.diagnosis, _hidden_only(v) if hidden else v.message)
                 verdicts = seen
             except Exception as error:  # results shaped like nothing the judge knows: not the grader's crash
                 verdicts = {t.part: ("exception", f"[{t.part}] the results of {target} could not be judged: "
@@ -97,6 +97,15 @@ def _judge(assignment, results, failures):
                           "points": test.points if diagnosis == "ok" else 0.0, "max_points": test.points,
                           "diagnosis": diagnosis, "message": "" if diagnosis == "ok" else message})
     return lines
+
+
+def _hidden_only(verdict):
+    """The message of a part that passes its visible test but fails a hidden one: the code and the
+    likely cause, without the hidden inputs or values."""
+    part = verdict.id.split(".", 1)[1]
+    cause = verdict.message.split("Likely cause:", 1)[1].strip() if "Likely cause:" in verdict.message else ""
+    return (f"[{part}] {verdict.target} passes the visible test of {part} but fails a hidden one "
+            f"({CODES.get(verdict.diagnosis, verdict.diagnosis)})." + (f" Likely cause: {cause}" if cause else ""))
 
 
 def _missing_reason(target, failures):

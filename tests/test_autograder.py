@@ -326,3 +326,17 @@ def test_the_wire_carries_numbers_and_refuses_anything_else():
         decode(b'{"__array__": ["|O", [1], "AA=="]}')
     with pytest.raises(ValueError, match="unknown tag"):
         decode(b'{"__reduce__": ["os.system", "rm -rf /"]}')
+
+
+def test_a_part_failing_only_its_hidden_test_keeps_the_hidden_inputs_secret():
+    # right on the visible sizes, wrong once the batch is 11 (the hidden batch): a bug only hidden tests see
+    sys.path.insert(0, os.path.dirname(__file__))
+    import test_checks_ps3_ps4 as late
+
+    namespace = late.student(late.MODEL, ("self.grad_b = grad_y.sum(axis=0)",
+                                          "self.grad_b = grad_y.sum(axis=0) * (1 if len(grad_y) == 7 else 2)"))
+    lines = {line["id"]: line for line in grade_namespace(ASSIGNMENT, namespace, ["Linear"])}
+    line = lines["Linear.grad_b"]
+    assert line["diagnosis"] == "scale" and line["points"] == 0
+    assert "fails a hidden one" in line["message"] and "(11," not in line["message"]
+    assert "Likely cause" in line["message"]
