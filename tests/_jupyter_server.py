@@ -175,7 +175,6 @@ def jupyterlab_server(root_dir: Path, *, startup_timeout: float = 60.0, extra_ar
     env["JUPYTER_RUNTIME_DIR"] = str(state / "runtime")
     env["JUPYTERLAB_SETTINGS_DIR"] = str(state / "settings")
     env["JUPYTERLAB_WORKSPACES_DIR"] = str(state / "workspaces")
-    env["MPLBACKEND"] = "Agg"
     env.pop("JUPYTER_TOKEN", None)
     command = [
         sys.executable,

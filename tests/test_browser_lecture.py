@@ -32,7 +32,7 @@ def test_l05_runs_all_cells_in_jupyterlab_without_error_and_with_figures(browser
         page.goto(lab.url_for(LECTURE.name, workspace=f"lecture-{uuid.uuid4().hex[:8]}"), timeout=60_000)
         page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=60_000)
         page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=60_000)
-        page.locator(".jp-MenuBar-item", has_text="Run").click()
+        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
         page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
         # wait until the kernel has gone busy and back to idle with every cell run, then save
         deadline = time.monotonic() + 120
