@@ -372,7 +372,7 @@ def replay_gemms(problem):
 
 
 def part_b(quick):
-    n_train, epochs, repeat = (2048, 1, 1) if quick else (20_000, 3, 2)
+    n_train, epochs, repeat = (2048, 1, 1) if quick else (20_000, 3, 3)
     X, y, X_test, y_test = synthetic(n_train, 2000, 784, 10, seed=0)
     base = Problem("synthetic", X, y, X_test, y_test, sizes=(784, 512, 512, 10), lr=0.05, epochs=epochs,
                    batch_size=128)
