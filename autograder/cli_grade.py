@@ -1,5 +1,6 @@
 """The ``grade`` command: a progress bar while it runs, a table when it is done, the files asked for."""
 
+import os
 import sys
 import time
 
@@ -9,7 +10,7 @@ from .sandbox import Limits
 
 
 def grade_command(args, parser):
-    missing = [p for p in args.paths if not __import__("os").path.exists(p)]
+    missing = [p for p in args.paths if not os.path.exists(p)]
     if missing:
         parser.error(f"no such file or folder: {', '.join(missing)}")
     notebooks = find_notebooks(args.paths, args.assignment)

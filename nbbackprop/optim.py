@@ -68,7 +68,8 @@ def evaluate(model, loss, X, y, batch_size=1024):
         outputs = model.fprop(X[start : start + batch_size])
         targets = y[start : start + batch_size]
         total += float(loss.per_sample(outputs, targets).sum())
-        correct += int(np.sum(outputs.argmax(axis=1) == targets)) if outputs.ndim == 2 and outputs.shape[1] > 1 else 0
+        if outputs.ndim == 2 and outputs.shape[1] > 1:  # class scores: count the right argmaxes
+            correct += int(np.count_nonzero(outputs.argmax(axis=1) == targets))
     return total / len(X), correct / len(X)
 
 

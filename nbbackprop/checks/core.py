@@ -435,21 +435,29 @@ def reference_code(*objects):
 
 
 @contextlib.contextmanager
-def watch_calls(codes, seen):
-    """Record in ``seen`` the names of any of ``codes`` called inside the block (delegation)."""
+def on_calls(callback):
+    """Call ``callback(code)`` for every Python function call inside the block, with the code object
+    called; chains to a profiler already installed, so watches nest."""
     previous = sys.getprofile()
 
     def profiler(frame, event, arg):
-        if event == "call" and frame.f_code in codes:
-            seen.add(frame.f_code.co_qualname)
-        if previous is not None:  # watches nest: an outer one keeps watching
+        if event == "call":
+            callback(frame.f_code)
+        if previous is not None:
             previous(frame, event, arg)
 
     sys.setprofile(profiler)
     try:
-        yield seen
+        yield
     finally:
         sys.setprofile(previous)
+
+
+@contextlib.contextmanager
+def watch_calls(codes, seen):
+    """Record in ``seen`` the names of any of ``codes`` called inside the block (delegation)."""
+    with on_calls(lambda code: code in codes and seen.add(code.co_qualname)):
+        yield seen
 
 
 # ---- suites that watch for delegation -----------------------------------------------------------

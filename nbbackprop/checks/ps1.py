@@ -23,7 +23,6 @@ reference gates) in place of the student's own — it passes if either is right,
 
 import contextlib
 import itertools
-import sys
 from collections import Counter
 from typing import ClassVar
 
@@ -40,6 +39,7 @@ from .core import (
     explain,
     finding,
     frozen,
+    on_calls,
     unless_stub,
     with_collaborators,
 )
@@ -51,20 +51,9 @@ from .probes import dims, mixed, rng_for
 @contextlib.contextmanager
 def count_calls(names, counts):
     """Count in ``counts`` the calls of any function whose name is in ``names`` (the student's own
-    ``tlu``, ``and_gate``, …). Chains to a profiler already installed (the delegation watch)."""
-    previous = sys.getprofile()
-
-    def profiler(frame, event, arg):
-        if event == "call" and frame.f_code.co_name in names:
-            counts[frame.f_code.co_name] += 1
-        if previous is not None:
-            previous(frame, event, arg)
-
-    sys.setprofile(profiler)
-    try:
+    ``tlu``, ``and_gate``, …), alongside any watch already running (the delegation watch)."""
+    with on_calls(lambda code: code.co_name in names and counts.update([code.co_name])):
         yield counts
-    finally:
-        sys.setprofile(previous)
 
 
 def _flat(value, size):
