@@ -11,6 +11,7 @@ import json
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from functools import cache
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -58,6 +59,7 @@ def read_cells(path):
     return code
 
 
+@cache
 def _reference_codes(assignment):
     codes = {}
     for target in TARGETS[assignment]:
@@ -135,11 +137,7 @@ def grade_submission(assignment, path, limits=None):
     try:
         cells = read_cells(path)
     except (OSError, ValueError) as error:
-        entry["error"] = "exception"
-        entry["notes"].append(str(error))
-        entry["tests"] = [{"id": t.id, "target": t.target, "points": 0.0, "max_points": t.points,
-                           "diagnosis": "exception", "message": f"[{t.part}] {error}"} for t in tests_of(assignment)]
-        return entry
+        return _failed_entry(assignment, path, str(error))
     results, failures, notes = sandbox.run_submission(cells, TARGETS[assignment], limits,
                                                       _reference_codes(assignment))
     entry["notes"] = notes + [f"cell {index} raised {text}" for index, (code, text) in sorted(failures.items())

@@ -23,13 +23,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.course import model_answer
 from tests._jupyter_server import REPO_ROOT, jupyterlab_server
 
 pytestmark = pytest.mark.slow
 
 ASSIGNMENT = "ps4_flow_graph"
 RELEASED = REPO_ROOT / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-SOURCE = REPO_ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 # what nbgrader 0.9's labextension shows (see its validate-assignment code)
 VALIDATE_BUTTON = ".jp-NotebookPanel-toolbar .validate-button"
 RESULTS_DIALOG = ".jp-Dialog:has(#validation-message)"  # the dialog titled "Validation Results"
@@ -40,37 +40,12 @@ PAGE_TIMEOUT_MS = 60_000  # JupyterLab loading in a cold browser
 VALIDATE_TIMEOUT_MS = 90_000  # save + run the whole notebook in a fresh kernel (5-10 s here)
 
 
-def _strip_solution_markers(source: str) -> str:
-    markers = ("### BEGIN SOLUTION", "### END SOLUTION")
-    return "\n".join(line for line in source.split("\n") if line.strip() not in markers)
-
-
-def finished_notebook() -> nbformat.NotebookNode:
-    """The release with every solution cell answered from the instructors' source notebook."""
-    released = nbformat.read(RELEASED, as_version=4)
-    source = nbformat.read(SOURCE, as_version=4)
-    answers = {
-        cell.metadata["nbgrader"]["grade_id"]: cell.source
-        for cell in source.cells
-        if cell.metadata.get("nbgrader", {}).get("solution")
-    }
-    filled = 0
-    for cell in released.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution"):
-            assert meta["grade_id"] in answers, f"no solution for {meta['grade_id']!r} in {SOURCE}"
-            cell.source = _strip_solution_markers(answers[meta["grade_id"]])
-            filled += 1
-    assert filled, f"{RELEASED} has no solution cells"
-    return released
-
-
 @pytest.fixture(scope="module")
 def course_copy(tmp_path_factory) -> Path:
     """A scratch directory with both notebooks: the committed ones are never touched."""
     root = tmp_path_factory.mktemp("validate")
     shutil.copyfile(RELEASED, root / "untouched.ipynb")
-    nbformat.write(finished_notebook(), root / "finished.ipynb")
+    nbformat.write(model_answer(ASSIGNMENT), root / "finished.ipynb")
     # nbgrader's Validate handler reads nbgrader_config.py from the server's working directory:
     # validate with the course's own settings (cell timeout, ...)
     shutil.copyfile(REPO_ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
