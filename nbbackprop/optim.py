@@ -3,7 +3,8 @@
 ``SGD.step`` applies ``p ← p − lr (∂L/∂p + λ p)`` to every parameter, the weight
 decay ``λ p`` on weights only (a module's ``decay_names``), in place. ``fit``
 runs per-example (``batch_size=1``), minibatch or full-batch (``None``) SGD
-and records a history of the loss and accuracy per epoch.
+and records a history of the loss and accuracy per epoch. The gradients are
+never rescaled in place: ``grad_W`` always means ``∂L/∂W``.
 """
 
 import numpy as np
@@ -31,22 +32,27 @@ class SGD:
             raise ValueError(f"SGD expected lr > 0 and weight_decay >= 0, got lr={lr}, weight_decay={weight_decay}")
         self.lr, self.weight_decay = float(lr), float(weight_decay)
         self.slots = [(owner, attr, attr in owner.decay_names) for _, owner, attr in model.named_parameters()]
+        self._scaled = {}  # slot index → the buffer that receives lr · ∂L/∂p
 
-    def step(self, prescaled=False):
-        """Update every parameter in place from its current gradient.
+    def step(self):
+        """Update every parameter in place: ``p ← p − lr (∂L/∂p + λ p)``.
 
-        ``prescaled=True`` says the gradients already hold ``lr · ∂L/∂p`` — the loss's
-        ``bprop(lr)`` scaled them on the way down, every box being linear in ``grad_y`` —
-        so the step is one subtraction, with no temporary array per parameter.
+        Reads ``grad_<name>`` (``∂L/∂p``, as ``bprop`` set it) and leaves it as it
+        was. ``lr · ∂L/∂p`` is written into a buffer kept per parameter, so a step
+        allocates no array: two passes over memory, like ``p -= lr * grad``
+        without its temporary.
         """
-        lr, decay = self.lr, self.weight_decay
-        for owner, attr, decays in self.slots:
+        lr, decay, buffers = self.lr, self.weight_decay, self._scaled
+        for i, (owner, attr, decays) in enumerate(self.slots):
             param, grad = getattr(owner, attr), getattr(owner, "grad_" + attr)
             if grad is None:
                 raise RuntimeError(f"SGD.step: {type(owner).__name__}.grad_{attr} is not set; call bprop first")
             if decays and decay:
                 param *= 1.0 - lr * decay  # p − lr λ p, the decay term, then the gradient step
-            param -= grad if prescaled else lr * grad
+            scaled = buffers.get(i)
+            if scaled is None or scaled.shape != grad.shape or scaled.dtype != grad.dtype:
+                scaled = buffers[i] = np.empty(np.shape(grad), dtype=np.result_type(grad, lr))
+            param -= np.multiply(grad, lr, scaled)  # scaled = lr · grad, in the kept buffer
 
 
 def l2_penalty(model, lam):
@@ -100,6 +106,9 @@ def fit(model, loss, X, y, lr, epochs, batch_size=None, lam=0.0, rng=None,
     record_grad_norms : bool
         Record ``‖∂L/∂W‖`` of every weight after the last step of each epoch.
 
+    After ``fit`` every ``grad_<name>`` of the model holds ``∂L/∂p`` of the last
+    batch, taken before the last step — what ``bprop`` says it sets.
+
     Returns
     -------
     dict
@@ -140,8 +149,8 @@ def fit(model, loss, X, y, lr, epochs, batch_size=None, lam=0.0, rng=None,
             total += loss.fprop(outputs, targets) * len(idx)
             if classify:
                 correct += np.count_nonzero(outputs.argmax(axis=1) == targets)
-            model.bprop(loss.bprop(lr), need_grad_x=False)  # gradients come back already times lr
-            optimizer.step(prescaled=True)
+            model.bprop(loss.bprop(), need_grad_x=False)  # sets every grad_* to ∂L/∂p of this batch
+            optimizer.step()
         history["loss"].append(total / n + l2_penalty(model, lam))
         history["accuracy"].append(int(correct) / n)
         if X_val is not None:
@@ -151,7 +160,7 @@ def fit(model, loss, X, y, lr, epochs, batch_size=None, lam=0.0, rng=None,
         if record_grad_norms:
             for name, _, grad in model.parameters():
                 if name in history["grad_norms"]:
-                    history["grad_norms"][name].append(float(np.linalg.norm(grad)) / lr)  # undo the prescaling
+                    history["grad_norms"][name].append(float(np.linalg.norm(grad)))
         if progress:
             epochs_iter.set_postfix(loss=f"{history['loss'][-1]:.4f}")
     return history

@@ -30,7 +30,7 @@ def test_fit_takes_one_step_per_batch(batch_size, steps, monkeypatch):
     model = Sequential([Linear(3, 4, rng), ReLU(), Linear(4, 2, rng)])
     counted = []
     real_step = SGD.step
-    monkeypatch.setattr(SGD, "step", lambda self, **kw: counted.append(1) or real_step(self, **kw))
+    monkeypatch.setattr(SGD, "step", lambda self: counted.append(1) or real_step(self))
     history = fit(model, SoftmaxCrossEntropy(), rng.standard_normal((7, 3)), rng.integers(0, 2, 7),
                   lr=0.1, epochs=2, batch_size=batch_size, rng=rng)
     assert len(counted) == 2 * steps
@@ -101,15 +101,44 @@ def test_fit_errors():
         SGD(model, lr=0.0)
 
 
-def test_a_prescaled_step_equals_the_plain_one():
+def test_step_leaves_the_gradients_as_bprop_set_them():
     rng = np.random.default_rng(7)
     X, y = rng.standard_normal((7, 3)), rng.integers(0, 2, 7)
-    models = [Sequential([Linear(3, 4, np.random.default_rng(1)), ReLU(), Linear(4, 2, np.random.default_rng(2))])
-              for _ in range(2)]
-    for model, prescaled in zip(models, (False, True)):
-        loss = SoftmaxCrossEntropy()
-        loss.fprop(model.fprop(X), y)
-        model.bprop(loss.bprop(0.3 if prescaled else 1.0))
-        SGD(model, lr=0.3, weight_decay=0.1).step(prescaled=prescaled)
-    for (_, a, _), (_, b, _) in zip(models[0].parameters(), models[1].parameters()):
-        np.testing.assert_allclose(a, b, rtol=1e-14)
+    model = Sequential([Linear(3, 4, np.random.default_rng(1)), ReLU(), Linear(4, 2, np.random.default_rng(2))])
+    loss = SoftmaxCrossEntropy()
+    loss.fprop(model.fprop(X), y)
+    model.bprop(loss.bprop())
+    before = [(value.copy(), grad.copy()) for _, value, grad in model.parameters()]
+    optimizer = SGD(model, lr=0.3, weight_decay=0.1)
+    for _ in range(2):  # the second step reuses the buffers of the first
+        optimizer.step()
+    for (name, value, grad), (old_value, old_grad) in zip(model.parameters(), before):
+        np.testing.assert_array_equal(grad, old_grad)  # ∂L/∂p, untouched
+        decay = 0.1 * 0.3 if name.endswith("W") else 0.0
+        expected = old_value
+        for _ in range(2):
+            expected = expected * (1 - decay) - 0.3 * old_grad
+        np.testing.assert_allclose(value, expected, rtol=1e-14)
+
+
+def test_after_fit_grad_w_is_the_gradient_of_the_last_batch():
+    # full batch, one epoch: the gradients fit leaves behind are those at the initial weights
+    rng = np.random.default_rng(8)
+    X, y = rng.standard_normal((7, 3)), rng.integers(0, 2, 7)
+    trained, fresh = (Sequential([Linear(3, 4, np.random.default_rng(1)), ReLU(),
+                                  Linear(4, 2, np.random.default_rng(2))]) for _ in range(2))
+    history = fit(trained, SoftmaxCrossEntropy(), X, y, lr=0.7, epochs=1, record_grad_norms=True)
+    loss = SoftmaxCrossEntropy()
+    loss.fprop(fresh.fprop(X), y)
+    fresh.bprop(loss.bprop())
+    for (name, _, grad), (_, _, expected) in zip(trained.parameters(), fresh.parameters()):
+        np.testing.assert_allclose(grad, expected, rtol=1e-13, err_msg=f"grad of {name} after fit")
+    assert history["grad_norms"]["0.W"] == [pytest.approx(np.linalg.norm(fresh[0].grad_W), rel=1e-13)]
+
+
+def test_float32_parameters_stay_float32():
+    rng = np.random.default_rng(9)
+    model = Sequential([Linear(3, 2, rng, dtype=np.float32)])
+    fit(model, SoftmaxCrossEntropy(), rng.standard_normal((6, 3)).astype(np.float32), rng.integers(0, 2, 6),
+        lr=0.1, epochs=2, batch_size=3)
+    assert model[0].W.dtype == model[0].grad_W.dtype == np.float32
