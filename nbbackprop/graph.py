@@ -16,6 +16,12 @@ Reverse mode (backpropagation) is then three lines of bookkeeping:
 3. where a node *fans out* (feeds several boxes, e.g. a shared parameter),
    its gradient is the **sum** of the gradients its consumers send back.
 
+Vocabulary, used throughout: the **inputs** of a node are the nodes its box
+reads (an arrow runs from each input to the node); its **consumers** are the
+nodes whose boxes read it (:meth:`FlowGraph.consumers`). ``fprop`` of a node
+waits for its inputs, ``bprop`` of a node for all its consumers. We avoid
+"parent" and "child": texts use them both ways round.
+
 One backward sweep gives the gradient with respect to every input and
 parameter at once. Forward mode pushes one direction ``v`` through the graph
 instead and gives one directional derivative ``∇L · v`` per sweep: cheap for
@@ -45,6 +51,7 @@ __all__ = [
     "FlowGraph",
     "Log",
     "MatMul",
+    "Maximum",
     "Mean",
     "Multiply",
     "Node",
@@ -88,12 +95,12 @@ def topological_order(graph):
         state[root] = 1
         while stack:
             node, inputs = stack[-1]
-            for parent in inputs:
-                if state.get(parent) == 1:
-                    raise ValueError(f"topological_order: the graph has a cycle through {parent!r}")
-                if state.get(parent) is None:
-                    state[parent] = 1
-                    stack.append((parent, iter(graph.get(parent, ()))))
+            for source in inputs:
+                if state.get(source) == 1:
+                    raise ValueError(f"topological_order: the graph has a cycle through {source!r}")
+                if state.get(source) is None:
+                    state[source] = 1
+                    stack.append((source, iter(graph.get(source, ()))))
                     break
             else:
                 stack.pop()
@@ -192,6 +199,25 @@ class Multiply(_Binary):
 
     def fmode(self, da, db):
         return da * self.b + self.a * db
+
+
+class Maximum(_Binary):
+    """Elementwise ``y = max(a, b)``: the gradient is *routed* to the larger input, the other gets 0.
+
+    ``grad_a = grad_y ⊙ [a ≥ b]``, ``grad_b = grad_y ⊙ [a < b]`` (a tie goes to ``a``);
+    at a tie ``max`` has a kink and this is one of its one-sided derivatives.
+    """
+
+    def _forward(self, a, b):
+        self.a_wins = a >= b
+        return np.maximum(a, b)
+
+    def bprop(self, grad_out):
+        return (_unbroadcast(grad_out * self.a_wins, self.a.shape),
+                _unbroadcast(grad_out * ~self.a_wins, self.b.shape))
+
+    def fmode(self, da, db):
+        return np.where(self.a_wins, da, db)
 
 
 class MatMul(_Binary):
@@ -446,6 +472,15 @@ class FlowGraph:
                 stack.extend(node.inputs)
         return graph
 
+    def consumers(self, node):
+        """The nodes whose boxes read ``node`` (a :class:`Node` or its name), in the order they were added.
+
+        A node read twice by one box (``x · x``) is listed once. In ``bprop`` the
+        gradient of ``node`` is the sum of what these consumers send back.
+        """
+        node = self._node(node, "FlowGraph.consumers")
+        return [other for other in self.nodes.values() if any(source is node for source in other.inputs)]
+
     # -- running
 
     def fprop(self, feed, output=None):
@@ -476,7 +511,7 @@ class FlowGraph:
                     )
                 self.values[node.name] = np.asarray(value)
             else:
-                args = [self.values[parent.name] for parent in node.inputs]
+                args = [self.values[source.name] for source in node.inputs]
                 self.values[node.name] = self._call(node, "fprop", *args)
         self._output = output
         return self.values[output.name]
@@ -509,11 +544,11 @@ class FlowGraph:
             if node.box is None or node.name not in grads:
                 continue
             sent = self._check_grads(node, self._call(node, "bprop", grads[node.name]))
-            for parent, grad in zip(node.inputs, sent, strict=True):
+            for source, grad in zip(node.inputs, sent, strict=True):
                 if grad is None:
                     continue
                 # a fork: add up what every consumer sends back (a new array, never +=: grads may be shared)
-                grads[parent.name] = grads[parent.name] + grad if parent.name in grads else grad
+                grads[source.name] = grads[source.name] + grad if source.name in grads else grad
         self.grads = grads
         return {node.name: grads[node.name] for node in order if node.box is None and node.name in grads}
 
@@ -546,7 +581,7 @@ class FlowGraph:
                     )
                 dots[node.name] = dot
             else:
-                args = [dots[parent.name] for parent in node.inputs]
+                args = [dots[source.name] for source in node.inputs]
                 dots[node.name] = self._call(node, "fmode", *args)
         return dots[output.name]
 
@@ -566,11 +601,11 @@ class FlowGraph:
         if not isinstance(sent, (tuple, list)) or len(sent) != len(node.inputs):
             got = f"{len(sent)}" if isinstance(sent, (tuple, list)) else f"a {type(sent).__name__}"
             raise ValueError(f"{where} expected bprop to return a tuple of {len(node.inputs)} gradient(s), got {got}")
-        for parent, grad in zip(node.inputs, sent, strict=True):
-            expected = np.shape(self.values[parent.name])
+        for source, grad in zip(node.inputs, sent, strict=True):
+            expected = np.shape(self.values[source.name])
             if grad is not None and np.shape(grad) != expected:
                 raise ValueError(
-                    f"{where} expected a gradient for {parent.name!r} of shape {expected}, got shape {np.shape(grad)}"
+                    f"{where} expected a gradient for {source.name!r} of shape {expected}, got shape {np.shape(grad)}"
                 )
         return sent
 

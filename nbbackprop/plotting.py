@@ -327,9 +327,9 @@ def draw_flow_graph(graph, labels=None, ax=None):
             boxes[node] = ax.text(column, y, labels.get(node, str(node)), ha="center", va="center", bbox=style,
                                   zorder=3)
     for node, inputs in graph.items():
-        for j, parent in enumerate(inputs):
-            bend = 0.3 * inputs[:j].count(parent)  # the same input used again: a curved arrow
-            ax.annotate("", xy=(0, 0.5), xycoords=boxes[node], xytext=(1, 0.5), textcoords=boxes[parent],
+        for j, source in enumerate(inputs):
+            bend = 0.3 * inputs[:j].count(source)  # the same input used again: a curved arrow
+            ax.annotate("", xy=(0, 0.5), xycoords=boxes[node], xytext=(1, 0.5), textcoords=boxes[source],
                         arrowprops=dict(arrowstyle="-|>", color="0.3", shrinkA=6, shrinkB=6,
                                         connectionstyle=f"arc3,rad={bend}"))
     ax.set(xlim=(-0.6, len(columns) - 0.4), ylim=(-height / 2, height / 2))

@@ -13,6 +13,7 @@ from nbbackprop.graph import (
     FlowGraph,
     Log,
     MatMul,
+    Maximum,
     Mean,
     Multiply,
     ReLU,
@@ -51,8 +52,8 @@ def numerical_gradient(f, x, h=1e-5):
 def assert_after_inputs(order, graph):
     position = {node: i for i, node in enumerate(order)}
     for node, inputs in graph.items():
-        for parent in inputs:
-            assert position[parent] < position[node], f"{parent!r} must come before {node!r}"
+        for source in inputs:
+            assert position[source] < position[node], f"{source!r} must come before {node!r}"
 
 
 # ------------------------------------------------------------------ topological_order
@@ -99,7 +100,7 @@ def dags(draw):
 def test_topological_order_property_every_node_once_after_its_inputs(dag):
     graph, n = dag
     order = topological_order(graph)
-    everything = set(graph) | {parent for inputs in graph.values() for parent in inputs}
+    everything = set(graph) | {source for inputs in graph.values() for source in inputs}
     assert len(order) == len(set(order)) == len(everything) <= n
     assert set(order) == everything
     assert_after_inputs(order, graph)
@@ -224,6 +225,8 @@ BOX_CASES = {
     "Multiply": (Multiply, [(signed, (5, 3)), (signed, (5, 3))]),
     "Multiply-scalar": (Multiply, [(signed, ()), (signed, (5, 3))]),
     "MatMul": (MatMul, [(signed, (5, 3)), (signed, (3, 2))]),
+    "Maximum": (Maximum, [(signed, (5, 3)), (signed, (5, 3))]),
+    "Maximum-broadcast": (Maximum, [(signed, (5, 3)), (signed, (3,))]),
     "Sigmoid": (Sigmoid, [(signed, (5, 3))]),
     "Tanh": (Tanh, [(signed, (5, 3))]),
     "ReLU": (ReLU, [(signed, (5, 3))]),
@@ -499,3 +502,27 @@ def test_forward_mode_checks_tangent_names_and_shapes():
             g.forward_mode({"x": 0.5}, {name: 1.0})
     with pytest.raises(ValueError, match=r"tangent of 'w' with shape \(\), got shape \(2,\)"):
         g.forward_mode({"x": 0.5}, {"w": [1.0, 2.0]})
+
+
+def test_consumers_are_the_nodes_that_read_a_node():
+    g = FlowGraph()
+    x, w = g.input("x"), g.parameter("w", 2.0)
+    xw = g.add(Multiply(), x, w, name="xw")
+    ww = g.add(Multiply(), w, w, name="ww")  # read twice by one box: listed once
+    g.add(Add(), xw, ww, name="L")
+    assert [n.name for n in g.consumers("w")] == ["xw", "ww"]
+    assert [n.name for n in g.consumers(x)] == ["xw"]
+    assert g.consumers("L") == []
+    g.fprop({"x": 3.0})
+    assert float(g.bprop()["w"]) == pytest.approx(3.0 + 2 * 2.0)  # x from xw, 2w from ww: the sum over consumers
+    with pytest.raises(ValueError, match=r"FlowGraph\.consumers expected a node of this graph"):
+        g.consumers("nope")
+
+
+def test_maximum_routes_the_gradient_to_the_winner():
+    box = Maximum()
+    y = box.fprop(np.array([1.0, -2.0, 3.0]), np.array([0.5, 4.0, 3.0]))
+    np.testing.assert_array_equal(y, [1.0, 4.0, 3.0])
+    grad_a, grad_b = box.bprop(np.array([10.0, 20.0, 30.0]))
+    np.testing.assert_array_equal(grad_a, [10.0, 0.0, 30.0])  # a wins the first, and the tie
+    np.testing.assert_array_equal(grad_b, [0.0, 20.0, 0.0])
