@@ -17,6 +17,18 @@ relative error      reading
 ``> 1e-4``          ``"wrong"``: a bug
 ==================  ==============================================
 
+Where the numbers come from. The CS231n notes (Karpathy, "Neural Networks
+Part 3", gradient checks) divide by ``max(|a|, |b|)``, not by the sum; since
+``max(|a|, |b|) ≤ |a| + |b| ≤ 2 max(|a|, |b|)`` our error is between half of
+theirs and theirs, so their thresholds carry over within a factor 2. They read:
+``≤ 1e-7`` "happy"; ``< 1e-4`` usually fine *for an objective with kinks*, but
+too high without kinks; ``1e-4 .. 1e-2`` uncomfortable; ``> 1e-2`` probably
+wrong. Our ``"ok"`` is their "happy"; our ``"suspicious"`` is the range they
+accept only near kinks; our ``"wrong"`` is stricter than theirs (their
+"uncomfortable" and "probably wrong"), because we check single boxes and small
+networks in float64, where a correct gradient stays far below ``1e-4``
+(they allow more for deep networks and single precision).
+
 Two limits of float64 arithmetic. Rounding: ``L`` is known to about
 ``ε·|L|`` (``ε ≈ 2e-16``), so the difference quotient carries an error of
 about ``ε·|L| / h ≈ 1e-11`` whatever the gradient; entries far smaller than
@@ -64,10 +76,13 @@ __all__ = [
 ]
 
 REL_ERROR_OK = 1e-7
-"""Below this relative error a float64 gradient is right (CS231n's convention)."""
+"""Below this relative error a float64 gradient is right (CS231n's "happy" line, for their ``max(|a|, |b|)``)."""
 
 REL_ERROR_WRONG = 1e-4
-"""Above this relative error a gradient is wrong; in between it is suspicious (kinks)."""
+"""Above this relative error a gradient is wrong; in between it is suspicious (kinks).
+
+CS231n accepts up to ``1e-4`` near kinks only, and calls ``1e-4 .. 1e-2``
+uncomfortable rather than wrong; for float64 boxes we are stricter."""
 
 TINY = 1e-12
 """Floor of the denominator of :func:`relative_error`, so that ``0 / 0`` reads as 0."""
