@@ -1,38 +1,79 @@
-"""The ``grade`` command: a progress bar while it runs, a table when it is done, the files asked for."""
+"""The ``grade`` command: sort the files out, grade with a progress bar, merge into the assignment's folder."""
 
-import os
 import sys
 import time
+from collections import Counter
+from pathlib import Path
 
-from . import report
-from .grader import find_notebooks, grade_batch
+from . import report as reports
+from .grader import grade_class, ungraded
+from .intake import LAYOUTS
+from .roster import read_roster
 from .sandbox import Limits
 
 
-def grade_command(args, parser):
-    missing = [p for p in args.paths if not os.path.exists(p)]
-    if missing:
-        parser.error(f"no such file or folder: {', '.join(missing)}")
-    notebooks = find_notebooks(args.paths, args.assignment)
-    if not notebooks:
-        parser.error(f"found no notebook under {', '.join(args.paths)}")
+def add_arguments(grade):
+    grade.add_argument("paths", nargs="+", metavar="PATH",
+                       help="notebooks, folders or zip files in any layout of the README (nbgrader's "
+                            "submitted/<student>/<assignment>/, a Canvas or Moodle download, a plain folder)")
+    grade.add_argument("--roster", metavar="FILE", help="CSV of the class (id, name, email, LMS ids): names "
+                                                        "the students and lists those who handed in nothing")
+    grade.add_argument("--layout", choices=LAYOUTS, help="read every file in this layout instead of guessing")
+    grade.add_argument("--out", metavar="DIR", help="output folder (default: graded/ in the course); the "
+                                                    "assignment's report, CSV and feedback go to DIR/<assignment>/")
+    grade.add_argument("--replace", action="store_true",
+                       help="start the assignment's report afresh instead of merging this run into it")
+    grade.add_argument("--json", metavar="FILE", help="also write the JSON report here")
+    grade.add_argument("--csv", metavar="FILE", help="also write the CSV of scores here")
+    grade.add_argument("--feedback", metavar="DIR", help="also write the feedback pages to DIR/<student>.html")
+    grade.add_argument("--jobs", type=int, default=None, help="parallel submissions (default: the cores)")
+    grade.add_argument("--timeout", type=float, default=20.0, help="seconds per graded name (default 20)")
+
+
+def grade_command(args, parser, course_root):
     if args.timeout <= 0 or (args.jobs is not None and args.jobs < 1):
-        parser.error("expected --timeout > 0 and --jobs >= 1")
+        parser.error(f"expected --timeout > 0 and --jobs >= 1, got --timeout {args.timeout} --jobs {args.jobs}")
+    try:
+        roster = read_roster(args.roster) if args.roster else None
+    except (OSError, ValueError) as error:
+        parser.error(str(error))
+    out = Path(args.out) if args.out else Path(course_root) / "graded"
+    folder = out / args.assignment
+    try:
+        previous = None if args.replace else reports.read_report(folder)
+    except ValueError as error:
+        parser.error(str(error))
     from tqdm import tqdm
 
     start = time.perf_counter()
-    with tqdm(total=len(notebooks), desc=f"grading {args.assignment}", unit="notebook", file=sys.stderr,
-              disable=not sys.stderr.isatty()) as bar:
-        entries = grade_batch(args.assignment, args.paths, jobs=args.jobs,
-                              limits=Limits(target_seconds=args.timeout, cell_seconds=max(60.0, 3 * args.timeout)),
-                              progress=lambda entry: bar.update(1))
+    bar = tqdm(desc=f"grading {args.assignment}", unit="notebook", file=sys.stderr, disable=not sys.stderr.isatty())
+
+    def started(intake):
+        bar.reset(total=len(intake.submissions))
+        for warning in intake.warnings:
+            bar.write(f"warning: {warning}", file=sys.stderr)
+
+    with bar:
+        run = grade_class(args.assignment, args.paths, roster=roster, layout=args.layout, jobs=args.jobs,
+                          limits=Limits(target_seconds=args.timeout, cell_seconds=max(60.0, 3 * args.timeout)),
+                          progress=lambda entry: bar.update(1), course_root=course_root, on_intake=started)
     seconds = time.perf_counter() - start
-    print(report.summary_table(entries))
-    print(f"\n{len(entries)} submission(s) of {args.assignment} graded in {seconds:.1f} s")
+    for entry in run["submissions"]:
+        entry["course_commit"] = run["course_commit"]
+    merged = reports.merge(previous, run)
+    reports.write_all(folder, merged)
     if args.json:
-        report.write_json(args.json, args.assignment, entries)
+        reports.write_json(args.json, merged)
     if args.csv:
-        report.write_csv(args.csv, args.assignment, entries)
+        reports.write_csv(args.csv, merged)
     if args.feedback:
-        report.write_feedback(args.feedback, args.assignment, entries)
-    return 0
+        reports.write_feedback(args.feedback, merged)
+    if run["submissions"]:
+        print(reports.summary_table(run["submissions"]))
+    kinds = Counter(s["kind"] for s in run["skipped"])
+    counts = {"graded": len(run["submissions"]), "superseded": kinds["superseded"],
+              "skipped": len(run["skipped"]) - kinds["superseded"], "missing": len(run["missing"])}
+    print(f"\n{args.assignment} in {seconds:.1f} s: " + reports.closing_summary(run, counts, folder))
+    if previous is not None and len(merged["submissions"]) > len(run["submissions"]):
+        print(f"(merged into the earlier report: {len(merged['submissions'])} students in all)")
+    return 1 if ungraded(run) else 0

@@ -1,11 +1,50 @@
-"""The course on disk: where things are, and how a model answer is made from the source."""
+"""The course on disk: where things are, and how a model answer is made from the source.
 
+The course directory is the one holding ``nbgrader_config.py`` and
+``solutions/``: the folder named by ``NBBACKPROP_COURSE`` (``--course DIR``
+sets it), else the nearest such folder at or above the working directory,
+else the repository this package was installed from.
+"""
+
+import os
 import re
 from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
+
+def is_course(folder):
+    folder = Path(folder)
+    return (folder / "nbgrader_config.py").is_file() and (folder / "solutions").is_dir()
+
+
+def locate_course(start=None):
+    """The course directory (see the module's docstring); raises ``ValueError`` when there is none."""
+    named = os.environ.get("NBBACKPROP_COURSE")
+    if named:
+        if not is_course(named):
+            raise ValueError(f"NBBACKPROP_COURSE (or --course) names {named}, which is not a course directory: "
+                             "expected a folder with nbgrader_config.py and solutions/")
+        return Path(named).resolve()
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        if is_course(folder):
+            return folder
+    installed = Path(__file__).resolve().parent.parent
+    if is_course(installed):
+        return installed
+    raise ValueError(f"found no course directory at or above {here}: expected a folder with nbgrader_config.py "
+                     "and solutions/ (run from inside the course, or pass --course DIR)")
+
+
+def _root():
+    try:
+        return locate_course()
+    except ValueError:
+        return Path(__file__).resolve().parent.parent  # commands that need the course say so when they look
+
+
+ROOT = _root()
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
 SAMPLES = Path(__file__).resolve().parent / "samples"

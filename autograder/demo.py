@@ -38,6 +38,7 @@ def main(route="autograder"):
         else:
             entries = grade_batch(assignment, list(submissions.values()))
             scores[assignment] = {e["student"]: (e["score"], e["max_score"]) for e in entries}
+            # (the samples are files named by nbgrader's layout, so every one is a submission)
         print(f"graded {len(submissions)} samples of {assignment} with {route} in "
               f"{time.perf_counter() - began:.1f} s")
     print()

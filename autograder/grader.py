@@ -7,8 +7,9 @@ pool of warm workers. The same function can run under any other engine
 (see ``autograder/README.md``).
 """
 
-import json
+import datetime
 import os
+import subprocess
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from functools import cache
@@ -19,6 +20,8 @@ from nbbackprop.checks import TARGETS, suite_for
 from nbbackprop.checks.core import CODES, Raised, reference_code
 
 from . import sandbox
+from .intake import UNGRADED, collect
+from .notebook import Unreadable, read_notebook
 from .points import max_score, tests_of
 
 
@@ -33,30 +36,9 @@ def student_name(path):
 
 
 def read_cells(path):
-    """The code cells to run, as ``[(index, source)]``; test cells are left out (the grader judges)."""
+    """The code cells to run, as ``[(position, source)]``; raises :class:`~autograder.notebook.Unreadable`."""
     with open(path, "rb") as handle:
-        raw = handle.read(50 * 2**20 + 1)
-    if len(raw) > 50 * 2**20:
-        raise ValueError("the notebook is larger than 50 MB")
-    try:
-        notebook = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"not a notebook: the file is not JSON ({error.__class__.__name__}: {error})") from None
-    cells = notebook.get("cells") if isinstance(notebook, dict) else None
-    if not isinstance(cells, list):
-        raise ValueError("not a notebook: no list of cells")
-    code = []
-    for index, cell in enumerate(cells):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell.get("metadata"), dict) else {}
-        if isinstance(meta, dict) and meta.get("grade") and not meta.get("solution"):
-            continue  # a test cell: the grader's own checks replace it
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else source
-        if isinstance(source, str) and source.strip():
-            code.append((index, source))
-    return code
+        return read_notebook(handle.read()).cells
 
 
 @cache
@@ -76,10 +58,10 @@ def _judge(assignment, results, failures):
         outcome = results.get(target)
         verdicts = {}
         if isinstance(outcome, Raised):
-            verdicts = {t.part: (outcome.code, f"[{t.part}] {outcome.message}") for t in tests}
+            verdicts = {t.part: (outcome.code, f"[{t.part}] {outcome.message}", False) for t in tests}
         elif outcome is None or outcome.get("visible", {}).get("__missing__"):
             why = _missing_reason(target, failures)
-            verdicts = {t.part: (why[0], f"[{t.part}] {why[1]}") for t in tests}
+            verdicts = {t.part: (why[0], f"[{t.part}] {why[1]}", False) for t in tests}
         else:
             suite = suite_for(target)
             try:
@@ -88,16 +70,17 @@ def _judge(assignment, results, failures):
                     for v in suite.verdicts(outcome["hidden" if hidden else "visible"], hidden):
                         part = v.id.split(".", 1)[1]
                         if part not in seen or (seen[part][0] == "ok" and v.diagnosis != "ok"):
-                            seen[part] = (v.diagnosis, _hidden_only(v) if hidden else v.message)
+                            seen[part] = (v.diagnosis, _hidden_only(v) if hidden else v.message, hidden)
                 verdicts = seen
             except Exception as error:  # results shaped like nothing the judge knows: not the grader's crash
                 verdicts = {t.part: ("exception", f"[{t.part}] the results of {target} could not be judged: "
-                                                  f"{type(error).__name__}: {error}") for t in tests}
+                                                  f"{type(error).__name__}: {error}", False) for t in tests}
         for test in tests:
-            diagnosis, message = verdicts.get(test.part, ("mismatch", f"[{test.part}] not checked"))
+            diagnosis, message, hidden = verdicts.get(test.part, ("mismatch", f"[{test.part}] not checked", False))
             lines.append({"id": test.id, "target": target,
                           "points": test.points if diagnosis == "ok" else 0.0, "max_points": test.points,
-                          "diagnosis": diagnosis, "message": "" if diagnosis == "ok" else message})
+                          "diagnosis": diagnosis, "hidden": hidden and diagnosis != "ok",
+                          "message": "" if diagnosis == "ok" else message})
     return lines
 
 
@@ -113,11 +96,12 @@ def _hidden_only(verdict):
 def _missing_reason(target, failures):
     for index, (code, text) in sorted(failures.items()):
         if code == "not-implemented":
-            return "not-implemented", f"{target} is not defined; cell {index} raised {text}"
+            return "not-implemented", f"{target} is not defined; code cell {index} raised {text}"
     if failures:
         index, (code, text) = sorted(failures.items())[0]
-        return "exception", f"{target} is not defined: its cell is missing or failed (cell {index}: {text})"
-    return "exception", f"{target} is not defined: the cell that defines it is missing"
+        return "exception", f"{target} is not defined: its cell is missing or failed (code cell {index}: {text})"
+    return "exception", (f"{target} is not defined: no code cell defines it (expected a cell with "
+                         f"'def {target}' or 'class {target}', grade_id {target})")
 
 
 def grade_namespace(assignment, namespace, targets=None, limits=None):
@@ -129,36 +113,63 @@ def grade_namespace(assignment, namespace, targets=None, limits=None):
     return [line for line in _judge(assignment, results, failures) if line["target"] in targets]
 
 
-def grade_submission(assignment, path, limits=None):
-    """One report entry (the contract's JSON shape) for the notebook at ``path``."""
-    limits = limits or sandbox.Limits()
-    entry = {"student": student_name(path), "path": str(path), "score": 0.0, "max_score": max_score(assignment),
-             "error": None, "tests": [], "notes": []}
+def now():
+    """The time of day in the report's form, ``2026-12-03T09:00:00Z``."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def course_commit(root):
+    """The course's git commit (``+dirty`` when files it tracks have changed), or None outside git."""
     try:
-        cells = read_cells(path)
-    except (OSError, ValueError) as error:
-        return _failed_entry(assignment, path, str(error))
-    results, failures, notes = sandbox.run_submission(cells, TARGETS[assignment], limits,
-                                                      _reference_codes(assignment))
-    entry["notes"] = notes + [f"cell {index} raised {text}" for index, (code, text) in sorted(failures.items())
-                              if code != "not-implemented"]
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if head.returncode != 0:
+        return None
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def _entry(assignment, student, path, error=None, notes=()):
+    return {"student": student, "path": str(path), "score": 0.0, "max_score": max_score(assignment),
+            "error": error, "graded_at": now(), "tests": [], "notes": list(notes)}
+
+
+def grade_notebook(assignment, student, path, notebook, limits=None, notes=()):
+    """One report entry (the contract's JSON shape) for a :class:`~autograder.notebook.Notebook`."""
+    limits = limits or sandbox.Limits()
+    entry = _entry(assignment, student, path, notes=[*notes, *notebook.notes])
+    results, failures, run_notes = sandbox.run_submission(notebook.cells, TARGETS[assignment], limits,
+                                                          _reference_codes(assignment))
+    entry["notes"] += run_notes + [f"code cell {index} raised {text}" for index, (code, text)
+                                   in sorted(failures.items()) if code != "not-implemented"]
     entry["tests"] = _judge(assignment, results, failures)
     entry["score"] = sum(line["points"] for line in entry["tests"])
+    entry["graded_at"] = now()
     return entry
 
 
-def find_notebooks(paths, assignment):
-    """Every notebook named by ``paths``: files as given, folders searched for ``<assignment>.ipynb``
-    (or any ``.ipynb``) below them; sorted, without duplicates."""
-    found = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            matches = sorted(path.glob(f"**/{assignment}.ipynb")) or sorted(path.glob("**/*.ipynb"))
-            found.extend(p for p in matches if ".ipynb_checkpoints" not in p.parts)
-        else:
-            found.append(path)
-    unique = list(dict.fromkeys(found))
-    return sorted(unique, key=lambda p: (student_name(p), str(p)))
+def grade_submission(assignment, path, limits=None):
+    """One report entry for the notebook file at ``path``, the student named after the path."""
+    try:
+        with open(path, "rb") as handle:
+            notebook = read_notebook(handle.read())
+    except (OSError, Unreadable) as error:
+        return _failed_entry(assignment, path, str(error))
+    return grade_notebook(assignment, student_name(path), path, notebook, limits)
+
+
+def _grade_one(assignment, submission, limits):
+    """The pool's unit of work: one :class:`~autograder.intake.Submission`."""
+    if submission.wrong_assignment:
+        found = sorted(set(submission.notebook.defined) & set(TARGETS[submission.wrong_assignment]))
+        return _entry(assignment, submission.student, submission.source.display, "wrong-assignment",
+                      [*submission.notes, f"this notebook looks like {submission.wrong_assignment}, not "
+                       f"{assignment}: it defines {', '.join(found) or 'its graded cells'} and none of "
+                       f"{', '.join(TARGETS[assignment])}; hand in the {assignment} notebook"])
+    return grade_notebook(assignment, submission.student, submission.source.display, submission.notebook,
+                          limits, submission.notes)
 
 
 def _worker_init():
@@ -169,42 +180,74 @@ def _worker_init():
     import matplotlib.pyplot  # warm: each student process is forked with it loaded
 
 
-def grade_batch(assignment, paths, jobs=None, limits=None, progress=None):
-    """Grade every notebook; the report entries in a stable order (by student, then path)."""
-    notebooks = find_notebooks(paths, assignment)
-    limits = limits or sandbox.Limits()
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(notebooks) or 1))
-    entries = {}
-    pending = list(notebooks)
+def _grade_all(assignment, submissions, jobs, limits, progress):
+    """Entries for every submission, in the order given; a worker that dies costs a re-run, not a line."""
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(submissions) or 1))
+    entries, pending = {}, list(range(len(submissions)))
     while pending:
         with ProcessPoolExecutor(jobs, mp_context=get_context("fork"), initializer=_worker_init) as pool:
-            futures = {pool.submit(grade_submission, assignment, str(p), limits): p for p in pending}
+            futures = {pool.submit(_grade_one, assignment, submissions[i], limits): i for i in pending}
             try:
                 for future in as_completed(futures):
-                    path = futures[future]
+                    index = futures[future]
                     try:
-                        entries[path] = future.result()
+                        entries[index] = future.result()
                     except BrokenProcessPool:
                         raise
                     except Exception as error:  # the grader's own failure on this one: report it, go on
-                        entries[path] = _failed_entry(assignment, path, f"{type(error).__name__}: {error}")
+                        entries[index] = _failed_entry(assignment, submissions[index].source.display,
+                                                       f"the grader failed: {type(error).__name__}: {error}",
+                                                       submissions[index].student)
                     if progress:
-                        progress(entries[path])
+                        progress(entries[index])
             except BrokenProcessPool:
                 pass  # a worker died under us: the finished ones are kept, the rest go round again
-        lost = [p for p in pending if p not in entries]
+        lost = [i for i in pending if i not in entries]
         if lost and len(lost) == len(pending):  # no progress at all: report them rather than loop
-            for path in lost:
-                entries[path] = _failed_entry(assignment, path, "the grading worker died")
+            for index in lost:
+                entries[index] = _failed_entry(assignment, submissions[index].source.display,
+                                               "the grading worker died", submissions[index].student)
                 if progress:
-                    progress(entries[path])
+                    progress(entries[index])
             lost = []
         pending = lost
-    return [entries[p] for p in notebooks]
+    return [entries[i] for i in range(len(submissions))]
 
 
-def _failed_entry(assignment, path, why):
-    return {"student": student_name(path), "path": str(path), "score": 0.0, "max_score": max_score(assignment),
-            "error": "exception", "notes": [why],
-            "tests": [{"id": t.id, "target": t.target, "points": 0.0, "max_points": t.points,
-                       "diagnosis": "exception", "message": f"[{t.part}] {why}"} for t in tests_of(assignment)]}
+def grade_class(assignment, paths, roster=None, layout=None, jobs=None, limits=None, progress=None,
+                course_root=None, on_intake=None):
+    """The report (the contract's JSON) of grading every submission found under ``paths``.
+
+    ``on_intake(intake)`` is called once the files are sorted out, before grading starts.
+    """
+    from .course import ROOT
+
+    root = course_root or ROOT
+    intake = collect(paths, assignment, roster, layout, root)
+    if on_intake:
+        on_intake(intake)
+    entries = _grade_all(assignment, intake.submissions, jobs, limits or sandbox.Limits(), progress)
+    for entry, submission in zip(entries, intake.submissions):
+        entry["layout"] = submission.layout
+        if submission.lms:
+            entry["lms"] = submission.lms
+    return {"assignment": assignment, "course_commit": course_commit(root), "graded_at": now(),
+            "submissions": entries,
+            "skipped": [{"path": s["path"], "reason": s["reason"], "kind": s["kind"]} for s in intake.skipped],
+            "missing": intake.missing, "warnings": intake.warnings}
+
+
+def ungraded(report):
+    """The submissions and files of ``report`` that hold a student's work that could not be graded."""
+    return ([e for e in report["submissions"] if e["error"]]
+            + [s for s in report.get("skipped", []) if s.get("kind") in UNGRADED])
+
+
+def grade_batch(assignment, paths, jobs=None, limits=None, progress=None):
+    """The submission entries of :func:`grade_class` alone (for scripts that want only the scores)."""
+    return grade_class(assignment, paths, jobs=jobs, limits=limits, progress=progress)["submissions"]
+
+
+def _failed_entry(assignment, path, why, student=None):
+    """The entry of a submission that could not be graded at all: one explanation, no per-part repeats."""
+    return _entry(assignment, student or student_name(path), path, "exception", [why])

@@ -1,12 +1,30 @@
-"""The grader's outputs: the JSON report of the contract, a CSV of scores, HTML feedback, a table."""
+"""The grader's outputs: the JSON report of the contract, a CSV of scores, HTML feedback, the terminal's table.
+
+Everything is written from the report (a dict, :func:`autograder.grader.grade_class`'s
+result), never from text: an assignment's folder ``<out>/<assignment>/`` holds
+
+* ``report.json`` — every submission, skipped file and missing student;
+* ``grades.csv`` — one row per student, the points of each graded name;
+* ``feedback/<student>.html`` — one page per student, a single offline file.
+
+Regrading some students merges into what is there (:func:`merge`): their
+entries are replaced, everyone else's kept, each entry carrying when and with
+which commit of the course it was graded.
+"""
 
 import csv
-import html
 import json
 import os
+import re
+from functools import cache
 from pathlib import Path
 
 from nbbackprop.checks import TARGETS
+
+from .intake import UNGRADED
+
+SUBMISSION_FIELDS = ("student", "path", "score", "max_score", "error", "graded_at", "course_commit", "layout",
+                     "lms", "feedback", "tests", "notes")
 
 
 def relative(path):
@@ -17,78 +35,113 @@ def relative(path):
         return str(path)
 
 
-def as_json(assignment, entries):
-    """The report: ``{"assignment": …, "submissions": [...]}`` with every submission in it."""
-    submissions = [dict(entry, path=relative(entry["path"])) for entry in entries]
-    return {"assignment": assignment, "submissions": submissions}
+def feedback_name(student):
+    """The file name of a student's feedback page: the name, made safe for any file system."""
+    safe = re.sub(r"[^\w.@+-]+", "_", student).strip("._") or "student"
+    return f"{safe}.html" if safe == student else f"{safe}-{sum(map(ord, student)) % 10000:04d}.html"
 
 
-def write_json(path, assignment, entries):
-    Path(path).write_text(json.dumps(as_json(assignment, entries), indent=1) + "\n")
+def merge(old, new):
+    """The report after regrading: ``new``'s entries replace ``old``'s of the same student or file."""
+    if old is None or old.get("assignment") != new["assignment"]:
+        return new
+    students = {e["student"] for e in new["submissions"]}
+    paths = {e["path"] for e in new["submissions"]} | {s["path"] for s in new["skipped"]}
+    submissions = [e for e in old["submissions"] if e["student"] not in students and e["path"] not in paths]
+    submissions += new["submissions"]
+    skipped = [s for s in old.get("skipped", []) if s["path"] not in paths] + new["skipped"]
+    graded = {e["student"] for e in submissions}
+    missing = {m["student"]: m for m in old.get("missing", []) + new["missing"] if m["student"] not in graded}
+    return dict(new, submissions=sorted(submissions, key=lambda e: e["student"]),
+                skipped=sorted(skipped, key=lambda s: s["path"]), missing=sorted(missing.values(),
+                                                                                key=lambda m: m["student"]))
+
+
+def as_json(report):
+    """The report as written: paths relative where they can be, fields in the contract's order."""
+    submissions = [{k: entry[k] if k != "path" else relative(entry[k]) for k in SUBMISSION_FIELDS if k in entry}
+                   for entry in report["submissions"]]
+    return dict(report, submissions=submissions)
+
+
+def read_report(folder):
+    """The report in ``folder/report.json``, or None when there is none yet."""
+    path = Path(folder) / "report.json"
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not a report this grader wrote ({error}); move it away to start afresh") \
+            from None
+
+
+def write_json(path, report):
+    Path(path).write_text(json.dumps(as_json(report), indent=1, ensure_ascii=False) + "\n")
 
 
 def target_scores(entry, assignment):
     return {t: sum(line["points"] for line in entry["tests"] if line["target"] == t) for t in TARGETS[assignment]}
 
 
-def write_csv(path, assignment, entries):
-    """One row per submission: student, the points of each graded name, total, maximum, error."""
-    targets = list(TARGETS[assignment])
+def write_csv(path, report):
+    """One row per student (missing ones too): the points of each graded name, total, maximum, status."""
+    assignment, targets = report["assignment"], list(TARGETS[report["assignment"]])
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student", *targets, "total", "max_score", "error"])
-        for entry in entries:
+        for entry in report["submissions"]:
             scores = target_scores(entry, assignment)
             writer.writerow([entry["student"], *(f"{scores[t]:g}" for t in targets), f"{entry['score']:g}",
                              f"{entry['max_score']:g}", entry["error"] or ""])
+        maximum = _max_score(report)
+        for missing in report.get("missing", []):
+            writer.writerow([missing["student"], *("0" for _ in targets), "0", f"{maximum:g}", "missing"])
 
 
-FEEDBACK_STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }
-table { border-collapse: collapse; width: 100%; } td, th { padding: .35rem .5rem; border-bottom: 1px solid #ddd;
-vertical-align: top; text-align: left; } .ok { color: #17803d; } .bad { color: #b3261e; }
-code { background: #f4f4f4; padding: 0 .2rem; }
-.message { font-family: ui-monospace, monospace; white-space: pre-wrap; }
-"""
+def _max_score(report):
+    if report["submissions"]:
+        return report["submissions"][0]["max_score"]
+    from .points import max_score
+
+    return max_score(report["assignment"])
+
+
+@cache
+def _template(name):
+    import jinja2
+
+    environment = jinja2.Environment(loader=jinja2.PackageLoader("autograder", "templates"),
+                                     autoescape=True, undefined=jinja2.StrictUndefined)
+    return environment.get_template(name)
 
 
 def feedback_html(assignment, entry):
     """One student's page: score, each graded part with its verdict, and for each failure the message."""
-    rows = []
-    for line in entry["tests"]:
-        ok = line["diagnosis"] == "ok"
-        rows.append(
-            f"<tr><td><code>{html.escape(line['id'])}</code></td>"
-            f"<td>{line['points']:g} / {line['max_points']:g}</td>"
-            f"<td class='{'ok' if ok else 'bad'}'>{'✓' if ok else html.escape(line['diagnosis'])}</td>"
-            f"<td class='message'>{html.escape(line['message'])}</td></tr>")
-    notes = "".join(f"<li>{html.escape(note)}</li>" for note in entry.get("notes", []))
-    error = f"<p class='bad'>This submission could not be graded in full: {html.escape(entry['error'])}.</p>" \
-        if entry["error"] else ""
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(assignment)} — {html.escape(entry['student'])}</title>
-<style>{FEEDBACK_STYLE}</style></head><body>
-<h1>{html.escape(assignment)}: feedback for {html.escape(entry['student'])}</h1>
-<p><strong>Score: {entry['score']:g} / {entry['max_score']:g}</strong></p>{error}
-<p>Each graded part was checked on the inputs of the visible test and on hidden ones. A failed part names the
-diagnosis, a small input that shows it, what came and what was expected, and the likely cause.</p>
-<table><tr><th>part</th><th>points</th><th>verdict</th><th>what the checks saw</th></tr>
-{''.join(rows)}</table>
-{'<h2>Notes from running the notebook</h2><ul>' + notes + '</ul>' if notes else ''}
-</body></html>
-"""
+    return _template("feedback.html.j2").render(assignment=assignment, entry=dict(entry, notes=entry.get("notes", [])))
 
 
-def write_feedback(directory, assignment, entries):
-    """``<directory>/<student>/<assignment>.html`` for every submission; returns the paths."""
+def write_feedback(directory, report):
+    """``<directory>/<student>.html`` for every submission; returns the paths."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for entry in entries:
-        folder = Path(directory) / entry["student"]
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{assignment}.html"
-        path.write_text(feedback_html(assignment, entry))
+    for entry in report["submissions"]:
+        path = directory / feedback_name(entry["student"])
+        path.write_text(feedback_html(report["assignment"], entry))
         written.append(path)
     return written
+
+
+def write_all(folder, report):
+    """``report.json``, ``grades.csv`` and ``feedback/`` in ``folder`` (the assignment's output folder)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for entry in report["submissions"]:
+        entry["feedback"] = f"feedback/{feedback_name(entry['student'])}"
+    write_feedback(folder / "feedback", report)
+    write_csv(folder / "grades.csv", report)
+    write_json(folder / "report.json", report)
 
 
 def summary_table(entries):
@@ -101,4 +154,25 @@ def summary_table(entries):
             f"{failing[0]['id']}: {failing[0]['diagnosis']}" + (f" (+{len(failing) - 1} more)" if len(failing) > 1
                                                                 else "") if failing else "—")
         lines.append(f"{entry['student']:<{width}}  {entry['score']:>5g} / {entry['max_score']:<3g}  {problem}")
+    return "\n".join(lines)
+
+
+def closing_summary(report, counts, folder):
+    """What the run did, in a few lines: counts, what could not be graded and why, where the files went."""
+    lines = [f"{counts['graded']} graded · {counts['superseded']} superseded · {counts['skipped']} skipped · "
+             f"{counts['missing']} missing — files in {relative(folder)}/"]
+    for entry in report["submissions"]:
+        if entry["error"]:
+            why = entry["notes"][-1] if entry["notes"] else "see the report"
+            lines.append(f"  could not be graded: {entry['student']} ({entry['error']}): {why}")
+    quiet = {}
+    for skipped in report["skipped"]:
+        if skipped.get("kind") in UNGRADED:
+            lines.append(f"  not graded {relative(skipped['path'])}: {skipped['reason']}")
+        else:
+            quiet[skipped.get("kind")] = quiet.get(skipped.get("kind"), 0) + 1
+    if quiet:
+        lines.append("  also skipped: " + ", ".join(f"{n} {kind.replace('-', ' ')}" for kind, n in quiet.items()))
+    for missing in report["missing"]:
+        lines.append(f"  missing {missing['student']}: {missing['reason']}")
     return "\n".join(lines)

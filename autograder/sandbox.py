@@ -145,7 +145,7 @@ def _run_cells(fd, cells, skip, cell_seconds, namespace=None):
         try:
             exec(compile(_without_magics(source), f"<cell {index}>", "exec"), namespace)
         except _CellTimeout:
-            failures[index] = ["timeout", f"cell {index} ran past {cell_seconds:g} s"]
+            failures[index] = ["timeout", f"code cell {index} ran past {cell_seconds:g} s"]
         except BaseException as error:  # SystemExit, KeyboardInterrupt, anything: the next cell still runs
             code = "not-implemented" if isinstance(error, NotImplementedError) else "exception"
             failures[index] = [code, f"{type(error).__name__}: {str(error)[:200]}"]
@@ -315,7 +315,7 @@ def run_submission(cells, targets, limits, reference_codes, namespace=None):
             index, why = outcome["stopped_in_cell"]
             skip.add(index)
             failures[index] = why
-            notes.append(f"cell {index}: {why[1]}; the notebook was run again without it")
+            notes.append(f"{why[1]}; the notebook was run again without it")
         elif outcome["stopped_in_target"] is not None:
             target, why = outcome["stopped_in_target"]
             results[target] = why
@@ -348,7 +348,7 @@ def _one_run(cells, targets, skip, limits, reference_codes, namespace):
                     ("exception", "the process died" if isinstance(error, EOFError) else str(error))
                 code, text = why
                 if stage == "cell":
-                    outcome["stopped_in_cell"] = (current, [code, f"cell {current} {text}"])
+                    outcome["stopped_in_cell"] = (current, [code, f"code cell {current} {text}"])
                 elif stage == "probe":
                     outcome["stopped_in_target"] = (current, Raised(code, f"checking {current} {text}"))
                 elif stage == "start":

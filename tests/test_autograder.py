@@ -15,7 +15,7 @@ import nbformat
 import pytest
 
 from autograder.course import model_answer, untouched
-from autograder.grader import grade_batch, grade_namespace, student_name
+from autograder.grader import grade_batch, grade_class, grade_namespace, student_name
 from autograder.sandbox import Limits
 
 ASSIGNMENT = "ps4_flow_graph"
@@ -138,9 +138,9 @@ sys.setprofile = lambda *a: None
     }
     paths = {student: put(student, notebook) for student, notebook in submissions.items()}
     before = {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in [*paths.values(), victim]}
-    entries = grade_batch(ASSIGNMENT, [root], jobs=2, limits=LIMITS)
+    report = grade_class(ASSIGNMENT, [root], jobs=2, limits=LIMITS)
     after = {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in before}
-    return {e["student"]: e for e in entries}, before, after, root
+    return {e["student"]: e for e in report["submissions"]}, before, after, root, report
 
 
 def _without(notebook, name):
@@ -181,8 +181,10 @@ def failing(entry):
 
 
 def test_every_submission_is_in_the_report_and_the_model_keeps_full_marks(hostile_class):
-    entries = hostile_class[0]
-    assert len(entries) == 22  # 21 submissions and the victim
+    entries, report = hostile_class[0], hostile_class[4]
+    assert len(entries) == 21  # 20 notebooks and the victim; the file that is not a notebook is accounted for:
+    assert [(s["path"].split("/")[-3], s["kind"]) for s in report["skipped"]] == [("not_json", "not-a-notebook")]
+    assert [m["student"] for m in report["missing"]] == ["not_json"]
     assert entries["model"]["score"] == FULL and entries["model"]["error"] is None
     assert all(e["max_score"] == FULL for e in entries.values())
     assert entries["untouched"]["score"] == 0.0
@@ -225,17 +227,17 @@ def test_the_fatal_cells_are_named_in_the_notes(hostile_class):
 
 
 def test_not_json_and_deleted_cells_are_reported_not_fatal(hostile_class):
-    entries = hostile_class[0]
-    broken = entries["not_json"]
-    assert broken["error"] == "exception" and broken["score"] == 0.0
-    assert len(broken["tests"]) == 27 and "not JSON" in broken["tests"][0]["message"]
+    entries, report = hostile_class[0], hostile_class[4]
+    assert "not_json" not in entries
+    assert "not a notebook: the JSON is broken at line 1" in report["skipped"][0]["reason"]
+    assert "not a notebook" in report["missing"][0]["reason"]
     deleted = entries["deleted_cell"]
     assert {k.split(".")[0] for k in failing(deleted)} == {"Sequential"}
     assert "not defined" in next(line["message"] for line in deleted["tests"] if line["target"] == "Sequential")
 
 
 def test_no_file_was_modified_and_nothing_outlives_the_batch(hostile_class, listener):
-    _, before, after, _ = hostile_class
+    _, before, after, _, _ = hostile_class
     assert before == after
     _, accepted = listener
     assert accepted == []
@@ -244,11 +246,12 @@ def test_no_file_was_modified_and_nothing_outlives_the_batch(hostile_class, list
 
 
 def test_grading_again_gives_the_same_report(hostile_class):
-    entries, _, _, root = hostile_class
+    entries, _, _, root, _ = hostile_class
     subset = [root / s for s in ("model", "patched_checks", "deleted_cell", "not_json")]
     again = {e["student"]: e for e in grade_batch(ASSIGNMENT, subset, jobs=2, limits=LIMITS)}
+    assert sorted(again) == ["deleted_cell", "model", "patched_checks"]
     for student, entry in again.items():
-        assert entry == entries[student]
+        assert {**entry, "graded_at": None} == {**entries[student], "graded_at": None}
 
 
 # ---- the bug catalogues of the checks, through this route -----------------------------------------
@@ -289,25 +292,37 @@ def test_student_names_come_from_the_submitted_folder_or_the_file():
 def test_the_command_writes_json_csv_and_feedback(tmp_path):
     from autograder.samples import SAMPLES
 
-    out = subprocess.run([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, str(SAMPLES / "submitted"),
+    out = subprocess.run(["autograder", "grade", ASSIGNMENT, str(SAMPLES / "submitted"), "--out", str(tmp_path / "g"),
                           "--json", str(tmp_path / "r.json"), "--csv", str(tmp_path / "r.csv"),
                           "--feedback", str(tmp_path / "fb"), "--jobs", "2"],
-                         capture_output=True, text=True, timeout=300)
+                         capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "ben" in out.stdout and "Linear.grad_W: transpose" in out.stdout
+    assert "3 graded · 0 superseded · 12 skipped · 0 missing" in out.stdout  # the other four assignments' folders
     report = json.loads((tmp_path / "r.json").read_text())
-    assert report["assignment"] == ASSIGNMENT
+    assert report == json.loads((tmp_path / "g" / ASSIGNMENT / "report.json").read_text())
+    assert report["assignment"] == ASSIGNMENT and len(report["course_commit"]) >= 40
     first = report["submissions"][0]
-    assert set(first) >= {"student", "path", "score", "max_score", "error", "tests"}
-    assert set(first["tests"][0]) == {"id", "target", "points", "max_points", "diagnosis", "message"}
+    assert set(first) >= {"student", "path", "score", "max_score", "error", "tests", "graded_at", "course_commit"}
+    assert set(first["tests"][0]) == {"id", "target", "points", "max_points", "diagnosis", "hidden", "message"}
     assert [s["student"] for s in report["submissions"]] == ["ada", "ben", "cleo"]
     rows = (tmp_path / "r.csv").read_text().splitlines()
     assert rows[0].startswith("student,Linear,Sigmoid") and rows[2].startswith("ben,6,3,")
-    page = (tmp_path / "fb" / "ben" / f"{ASSIGNMENT}.html").read_text()
+    assert rows == (tmp_path / "g" / ASSIGNMENT / "grades.csv").read_text().splitlines()
+    page = (tmp_path / "fb" / "ben.html").read_text()
     assert "transpose" in page and "32 / 36" in page
-    bad = subprocess.run([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, str(tmp_path / "nothing")],
-                         capture_output=True, text=True)
-    assert bad.returncode == 2 and "no such file or folder" in bad.stderr
+    assert page == (tmp_path / "g" / ASSIGNMENT / "feedback" / "ben.html").read_text()
+    # a path that does not exist is a line of the report, not an aborted batch: exit 1, the rest graded
+    bad = subprocess.run(["autograder", "grade", ASSIGNMENT, str(tmp_path / "nothing"),
+                          str(SAMPLES / "submitted" / "ada"), "--out", str(tmp_path / "g2")],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert bad.returncode == 1 and "no such file or folder" in bad.stdout
+    again = json.loads((tmp_path / "g2" / ASSIGNMENT / "report.json").read_text())
+    assert [s["student"] for s in again["submissions"]] == ["ada"]
+    assert {"path": str(tmp_path / "nothing"), "reason": "no such file or folder",
+            "kind": "no-such-path"} in again["skipped"]
+    usage = subprocess.run(["autograder", "grade", "ps9", "x"], capture_output=True, text=True)
+    assert usage.returncode == 2 and "invalid choice: 'ps9'" in usage.stderr
 
 
 def test_the_wire_carries_numbers_and_refuses_anything_else():
