@@ -223,10 +223,12 @@ def plot_descent_path(f, path, ax=None, xlim=None, ylim=None, levels=30, resolut
     f : callable
         ``f(W1, W2)`` vectorised over two meshgrid arrays, returning an array of
         the same shape, e.g. ``lambda w1, w2: w1**2 + 10 * w2**2``.
-    path : array (K, 2)
-        The iterates ``w⁽⁰⁾, w⁽¹⁾, …``; arrows join consecutive points.
+    path : array (K, 2), or dict of str → array (K, 2)
+        The iterates ``w⁽⁰⁾, w⁽¹⁾, …``; arrows join consecutive points. A dict
+        draws several paths on the same contours (batch against stochastic
+        descent, say), each in its own colour and named in the legend.
     xlim, ylim : (float, float), optional
-        The window; by default it fits the path. A path that leaves the window
+        The window; by default it fits the paths. A path that leaves the window
         (a too-large step diverging) is drawn until its exit point, marked ✕.
     levels : int or list of float
         Contour levels, passed to ``Axes.contour``.
@@ -238,10 +240,14 @@ def plot_descent_path(f, path, ax=None, xlim=None, ylim=None, levels=30, resolut
     where = "plot_descent_path"
     if not callable(f):
         raise ValueError(f"{where} expected f as a function f(w1, w2), got {type(f).__name__}")
-    path = as_matrix(path, where, "path", 2)
-    if path.shape[0] == 0 or not np.isfinite(path[0]).all():
-        raise ValueError(f"{where} expected path with a finite first point, got {path[:1].tolist()}")
-    finite = path[np.isfinite(path).all(axis=1)]
+    if isinstance(path, dict) and not path:
+        raise ValueError(f"{where} expected at least one path, got an empty dict")
+    paths = {str(name): as_matrix(p, where, f"path[{name!r}]", 2) for name, p in path.items()} \
+        if isinstance(path, dict) else {"": as_matrix(path, where, "path", 2)}
+    for p in paths.values():
+        if p.shape[0] == 0 or not np.isfinite(p[0]).all():
+            raise ValueError(f"{where} expected path with a finite first point, got {p[:1].tolist()}")
+    finite = np.vstack([p[np.isfinite(p).all(axis=1)] for p in paths.values()])
     pad = 0.1 * np.ptp(finite, axis=0) + 0.5
     window = []
     for name, limits, axis in (("xlim", xlim, 0), ("ylim", ylim, 1)):
@@ -251,20 +257,29 @@ def plot_descent_path(f, path, ax=None, xlim=None, ylim=None, levels=30, resolut
             raise ValueError(f"{where} expected {name} as (low, high) with low < high, got {limits!r}")
         window.append(np.asarray(limits, dtype=np.float64))
     lo, hi = np.array(window).T
-    if not np.all((path[0] >= lo) & (path[0] <= hi)):
-        raise ValueError(f"{where} expected the first point of path inside xlim, ylim, got {path[0].tolist()}")
+    for p in paths.values():
+        if not np.all((p[0] >= lo) & (p[0] <= hi)):
+            raise ValueError(f"{where} expected the first point of path inside xlim, ylim, got {p[0].tolist()}")
     W1, W2 = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
     Z = np.asarray(f(W1, W2), dtype=np.float64)
     if Z.shape != W1.shape:
         raise ValueError(f"{where} expected f(W1, W2) of shape {W1.shape} (f must be vectorised), got shape {Z.shape}")
     ax = _axes(ax)
     ax.contour(W1, W2, Z, levels=levels, cmap="viridis", linewidths=0.8)
-    shown, escaped = _until_exit(path, lo, hi)
-    steps = np.diff(shown, axis=0)
-    ax.quiver(*shown[:-1].T, *steps.T, angles="xy", scale_units="xy", scale=1, color="crimson", width=0.005)
-    ax.plot(*shown[:1].T, "o", color="k", label="start")
-    ax.plot(*shown[-1:].T, "X" if escaped else "*", color="crimson", markersize=10,
-            label="leaves the window" if escaped else f"after {len(path) - 1} steps", clip_on=False)
+    single = len(paths) == 1 and "" in paths
+    for k, (name, p) in enumerate(paths.items()):
+        color = "crimson" if single else CLASS_COLORS[(k + 3) % len(CLASS_COLORS)]
+        shown, escaped = _until_exit(p, lo, hi)
+        steps = np.diff(shown, axis=0)
+        ax.quiver(*shown[:-1].T, *steps.T, angles="xy", scale_units="xy", scale=1, color=color,
+                  width=0.005 if single else 0.003, label=None if single else f"{name}: {len(p) - 1} steps")
+        if single:
+            ax.plot(*shown[-1:].T, "X" if escaped else "*", color=color, markersize=10,
+                    label="leaves the window" if escaped else f"after {len(p) - 1} steps", clip_on=False)
+        elif escaped:
+            ax.plot(*shown[-1:].T, "X", color=color, markersize=9, clip_on=False)
+    starts = np.array([p[0] for p in paths.values()])
+    ax.plot(*starts.T, "o", color="k", label="start")
     ax.set(xlim=tuple(window[0]), ylim=tuple(window[1]), xlabel="$w_1$", ylabel="$w_2$")
     ax.legend(loc="upper right", fontsize="small")
     return ax

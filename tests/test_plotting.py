@@ -156,10 +156,25 @@ def test_descent_path_survives_overflow_to_inf_and_nan():
     assert ax.get_ylim() == (-5, 5)
 
 
+def test_descent_paths_from_a_dict_share_one_set_of_contours():
+    paths = {"small steps": descend(lr=0.02, steps=10), "large steps": descend(lr=0.09, steps=10, start=(-2.0, 1.0))}
+    ax = plot_descent_path(bowl, paths, resolution=30)
+    render(ax)
+    quivers = [c for c in ax.collections if isinstance(c, Quiver)]
+    assert [q.N for q in quivers] == [10, 10]  # one arrow field per path
+    assert quivers[0].get_facecolor().tolist() != quivers[1].get_facecolor().tolist()
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert labels == ["small steps: 10 steps", "large steps: 10 steps", "start"]
+    lo, hi = ax.get_xlim()
+    assert lo < -2.0 and 2.0 < hi  # the window fits both paths
+
+
 @pytest.mark.parametrize(
     ("f", "path", "kwargs", "message"),
     [
         (None, [[0.0, 0.0]], {}, "f as a function"),
+        (bowl, {}, {}, "at least one path"),
+        (bowl, {"a": [[0.0, 0.0]], "b": [[0.0, 0.0, 1.0]]}, {}, "2 features"),
         (bowl, [[0.0, 0.0, 0.0]], {}, "2 features"),
         (bowl, np.empty((0, 2)), {}, "finite first point"),
         (bowl, [[0.0, 0.0]], {"xlim": (1, -1)}, "xlim"),
