@@ -126,7 +126,7 @@ def messy_class(tmp_path_factory):
 
 
 def test_every_file_is_classified_once_without_grading(messy_class):
-    root, given, inputs, roster = messy_class
+    _, given, inputs, roster = messy_class
     intake = collect(given, PS4, read_roster(roster), course_root=ROOT)
     graded = {s.source.display for s in intake.submissions}
     skipped = [s["path"] for s in intake.skipped if s["kind"] != "no-such-path"]
@@ -172,7 +172,7 @@ def graded_class(messy_class, tmp_path_factory):
 
 
 def test_the_class_is_graded_in_one_run_with_the_right_scores(graded_class):
-    run, report, out, untouched = graded_class
+    run, report, _, untouched = graded_class
     assert run.returncode == 1, run.stderr  # some work could not be graded: it is in the report
     assert untouched  # no submission file was modified
     scores = {e["student"]: (e["score"], e["error"]) for e in report["submissions"]}
@@ -196,7 +196,8 @@ def test_the_outputs_do_not_collide_and_every_student_has_a_page(graded_class):
     pages = sorted(p.name for p in (out / PS4 / "feedback").iterdir())
     assert len(pages) == len(report["submissions"]) == len({e["feedback"] for e in report["submissions"]})
     rows = list(csv.reader((out / PS4 / "grades.csv").open()))
-    assert [r[0] for r in rows[1:]] == [e["student"] for e in report["submissions"]] + ["ann", "bo", "dave", "empty", "truncated"]
+    missing = ["ann", "bo", "dave", "empty", "truncated"]
+    assert [r[0] for r in rows[1:]] == [e["student"] for e in report["submissions"]] + missing
     assert rows[-1][-3:] == ["0", "36", "missing"]
     kim = (out / PS4 / "feedback" / "kim.html").read_text()
     assert kim.count("looks like ps3_backprop") == 1 and "could not be graded (wrong-assignment)" in kim
@@ -223,7 +224,7 @@ def test_a_regrade_of_one_student_keeps_everyone_else(graded_class, messy_class,
 
 
 def test_the_course_gradebook_and_the_lms_exports(graded_class, messy_class, tmp_path):
-    _, report, out, _ = graded_class
+    out = graded_class[2]
     root, roster = messy_class[0], messy_class[3]
     from autograder.samples import SAMPLES
 
