@@ -68,13 +68,15 @@ def _parser():
     demo_command = commands.add_parser("demo", parents=[course],
                                        help="release, then grade the bundled samples and print the table")
     demo_command.add_argument("--nbgrader", action="store_true", help="grade with nbgrader autograde instead")
+    for command in commands.choices.values():
+        command.set_defaults(command_parser=command)  # usage errors come from the subcommand's own parser
     return parser
 
 
 def main(argv=None):
     _course_first(sys.argv[1:] if argv is None else argv)
-    parser = _parser()
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
+    parser = args.command_parser
     from .course import ASSIGNMENTS, locate_course
 
     try:

@@ -139,7 +139,7 @@ def _entry(assignment, student, path, error=None, notes=()):
 def grade_notebook(assignment, student, path, notebook, limits=None, notes=()):
     """One report entry (the contract's JSON shape) for a :class:`~autograder.notebook.Notebook`."""
     limits = limits or sandbox.Limits()
-    entry = _entry(assignment, student, path, notes=[*notes, *notebook.notes])
+    entry = _entry(assignment, student, path, notes=[*notes, *notebook.notes, *notebook.notes_for(assignment)])
     results, failures, run_notes = sandbox.run_submission(notebook.cells, TARGETS[assignment], limits,
                                                           _reference_codes(assignment))
     entry["notes"] += run_notes + [f"code cell {index} raised {text}" for index, (code, text)

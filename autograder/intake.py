@@ -207,7 +207,7 @@ def _candidate(source, parts, flat, assignment, layout):
         lms = {"canvas_id": canvas["uid"], "late": bool(canvas["late"])}
         return Candidate(source, "canvas", ("canvas", canvas["uid"]), canvas["name"],
                          again["stem"] if again else stem, order, lms)
-    for part in (parts[-2:] if len(parts) > 1 else parts) if layout in (None, "moodle") else ():
+    for part in reversed(parts) if layout in (None, "moodle") else ():
         moodle = MOODLE.match(part)
         if moodle:
             return Candidate(source, "moodle", ("moodle", moodle["uid"]), moodle["name"], Path(name).stem,

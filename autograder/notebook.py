@@ -11,6 +11,7 @@ graded like its code), and the size limits apply to the code alone.
 import ast
 import json
 import re
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -46,6 +47,16 @@ class Notebook:
     defined: dict
     grade_ids: list
     notes: list = field(default_factory=list)
+
+    def notes_for(self, assignment):
+        """Notes on how the graded names of ``assignment`` were found, where the metadata did not say."""
+        notes = []
+        for name in TARGETS[assignment]:
+            if name in self.defined and name not in self.grade_ids:
+                where = ", ".join(f"code cell {p}" for p in self.defined[name])
+                notes.append(f"{name} is defined in {where}, which has no nbgrader grade_id {name} (a cell pasted "
+                             "from elsewhere?): it was found by its name and graded as usual")
+        return notes
 
     def looks_like(self, assignment):
         """The assignment this notebook's graded names belong to when they are not ``assignment``'s, else None."""
@@ -99,9 +110,15 @@ def _parse(data):
     if not isinstance(raw, dict) or not isinstance(raw.get("cells", raw.get("worksheets")), list):
         raise Unreadable("not-a-notebook", "not a notebook: JSON without a list of cells")
     try:
-        return nbformat.reads(text, as_version=4, capture_validation_error={}), raw.get("nbformat")
+        with warnings.catch_warnings(record=True) as seen:  # missing or repeated cell ids: mended, noted
+            warnings.simplefilter("always")
+            notebook = nbformat.reads(text, as_version=4, capture_validation_error={})
     except Exception as error:  # nbformat's own complaint about a malformed notebook
         raise Unreadable("not-a-notebook", f"not a notebook: {type(error).__name__}: {error}") from None
+    repeated = [w for w in seen if w.category.__name__ == "DuplicateCellId"]
+    notes = [f"{len(repeated)} cell id(s) appear twice (a duplicated cell); each copy was given an id of its own"] \
+        if repeated else []
+    return notebook, raw.get("nbformat"), notes
 
 
 def read_notebook(data):
@@ -109,8 +126,9 @@ def read_notebook(data):
     if len(data) > MAX_FILE_BYTES:
         raise Unreadable("too-large", f"too large: {len(data) / 2**20:.0f} MB "
                                       f"(the limit is {MAX_FILE_BYTES // 2**20} MB)")
-    notebook, version = _parse(data)
-    notes = [f"an nbformat v{version} notebook, upgraded to v4 to be graded"] if version != 4 else []
+    notebook, version, notes = _parse(data)
+    if version != 4:
+        notes.insert(0, f"an nbformat v{version} notebook, upgraded to v4 to be graded")
     cells, defined, grade_ids, position, size = [], {}, [], 0, 0
     for cell in notebook.cells:
         if cell.get("cell_type") != "code":

@@ -80,6 +80,8 @@ def read_roster(path):
     if not rows:
         raise ValueError(f"roster {path}: expected a CSV file with a header row, got an empty file")
     fields = [_column(h) for h in rows[0]]
+    if {"sis_id", "login_id"} & set(fields):  # a Canvas gradebook export: its "ID" is Canvas's user id
+        fields = ["canvas_id" if f == "id" else f for f in fields]
     if "id" not in fields and not {"login_id", "sis_id", "canvas_id", "email"} & set(fields):
         raise ValueError(f"roster {path}: expected an 'id' column (or a Canvas export's 'SIS Login ID'), "
                          f"got columns {rows[0]}")
