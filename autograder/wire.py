@@ -2,7 +2,7 @@
 
 Unpickling data a submission produced could run its code in the grader, so
 results travel as JSON in which only numbers, strings, lists, dicts, numeric
-arrays and :class:`~nbbackprop.checks.core.Raised` records may appear.
+arrays and :class:`~nbbackprop.checks.verdict.Raised` records may appear.
 Anything else is refused on the way in.
 """
 
@@ -11,7 +11,7 @@ import json
 
 import numpy as np
 
-from nbbackprop.checks.core import Raised
+from nbbackprop.checks.verdict import Raised
 
 MAX_MESSAGE = 64 * 2**20  # bytes: a result larger than this is refused, not parsed
 _KINDS = "biuf"  # bool, int, unsigned, float arrays only
@@ -20,7 +20,7 @@ _KINDS = "biuf"  # bool, int, unsigned, float arrays only
 def _is_raised(value):
     # by name: the student's process re-imports the checks, so its Raised is another class object
     kind = type(value)
-    return kind.__name__ == "Raised" and kind.__module__ == "nbbackprop.checks.core"
+    return kind.__name__ == "Raised" and kind.__module__ == "nbbackprop.checks.verdict"
 
 
 def _encode(value):

@@ -11,12 +11,12 @@ import pytest
 
 import nbbackprop.checks as checks
 from nbbackprop import logistic, neurons
-from nbbackprop.checks import CheckFailure, core, suite_for
+from nbbackprop.checks import CheckFailure, engine, suite_for
 
 
 def verdicts(target, candidate, hidden=False):
     suite = suite_for(target)
-    return {v.id.split(".", 1)[1]: v for v in suite.verdicts(core.plain(suite.probe(candidate, hidden)), hidden)}
+    return {v.id.split(".", 1)[1]: v for v in suite.verdicts(engine.plain(suite.probe(candidate, hidden)), hidden)}
 
 
 def codes(target, candidate, hidden=False):
@@ -109,7 +109,7 @@ def right(target):
 @pytest.mark.parametrize("hidden", [False, True])
 @pytest.mark.parametrize("target", TARGETS)
 def test_right_answers_pass_every_part(target, hidden):
-    assert codes(target, right(target), hidden) == {part.name: "ok" for part in suite_for(target).parts}
+    assert codes(target, right(target), hidden) == dict.fromkeys(suite_for(target).parts, "ok")
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -553,7 +553,7 @@ def test_bug_is_named_on_its_part_and_costs_once(target, candidate, expected):
     for hidden in (False, True):
         found = verdicts(target, candidate, hidden)
         assert {part: v.diagnosis for part, v in found.items()} == {
-            part.name: expected.get(part.name, "ok") for part in suite_for(target).parts}, found
+            part: expected.get(part, "ok") for part in suite_for(target).parts}, found
         for part in expected:
             message = found[part].message
             assert message.startswith(f"[{part}] ") and target in message and "Likely cause:" in message
@@ -578,7 +578,7 @@ def test_visible_and_hidden_probes_differ():
         suite = suite_for(target)
         visible, hidden = suite.probe(right(target), False), suite.probe(right(target), True)
         assert visible.keys() == hidden.keys()
-        assert repr(core.plain(visible)) != repr(core.plain(hidden)), target
+        assert repr(engine.plain(visible)) != repr(engine.plain(hidden)), target
 
 
 # ---- the grade-cell functions ----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ them in the grader's.
 
 from importlib import import_module
 
-from .core import CODES, CheckFailure, Raised, Verdict
+from .verdict import CODES, CheckFailure, Raised, Verdict
 
 ASSIGNMENTS = {
     "ps1_neurons": "ps1",

@@ -29,20 +29,22 @@ from typing import ClassVar
 import numpy as np
 
 from .. import neurons as ref
-from .core import (
-    Part,
+from .engine import (
+    OK,
     Raised,
-    WatchedSuite,
+    Suite,
     call,
     close,
     diagnose,
-    explain,
+    failed,
     finding,
     frozen,
     on_calls,
+    raised,
     unless_stub,
     with_collaborators,
 )
+from .parts import int_vector, read_only, unpack
 from .probes import dims, mixed, rng_for
 
 # ---- helpers --------------------------------------------------------------------------------------
@@ -70,59 +72,23 @@ def _bits(values):
     return "[" + ", ".join(str(int(v)) for v in np.asarray(values).ravel()) + "]"
 
 
-def _stub(*results):
-    return any(isinstance(r, Raised) and r.code == "not-implemented" for r in results)
-
-
-def _judge_int_vector(where, part, candidates, n, cause):
-    """``output`` parts: an integer numpy array of shape (n,). Passes if any candidate does; a call that
-    raised is charged in the value part, so here it only fails while the code is a stub."""
-    first = None
-    for got in candidates:
-        if isinstance(got, Raised) or got is None:
-            continue
-        array = np.asarray(got)
-        if array.shape == (n,) and array.dtype.kind in "iu":
-            return "ok", ""
-        if array.shape != (n,):
-            problem = ("shape", f"[{part}] {where} returned shape {array.shape}, expected ({n},) — one 0/1 per "
-                                f"sample. Likely cause: {cause}")
-        else:
-            problem = ("mismatch", f"[{part}] {where} returned dtype {array.dtype}, expected an integer array of "
-                                   f"0/1. Likely cause: comparisons give booleans; convert with .astype(int).")
-        first = first or problem
-    return first or unless_stub(where, part, *candidates)
-
-
 def _pair(result, d):
     """``(w, b)`` as a flat vector ``[w..., b]``, or a Raised saying why it is not a pair."""
-    if isinstance(result, Raised) or result is None:
-        return result if result is not None else Raised("exception", "returned None — did you forget `return`?")
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        return Raised("shape", f"returned {type(result).__name__}, expected a pair (w, b)")
-    w, b = (np.asarray(v) if not isinstance(v, Raised) else v for v in result)
-    for v in (w, b):
-        if isinstance(v, Raised):
-            return v
-        if v.dtype.kind not in "biuf":
-            return Raised("shape", f"returned {v.dtype} entries, expected numbers")
-    if w.size != d or b.size != 1:
-        return Raised("shape", f"returned w of shape {w.shape} and b of shape {b.shape}, expected ({d},) and a "
-                               f"number")
-    return np.concatenate([w.astype(float).ravel(), b.astype(float).ravel()])
+    pair = unpack(result, [(d,), ()], "a pair (w, b)", by_size=True)
+    return pair if isinstance(pair, Raised) else np.concatenate([pair[0].ravel(), pair[1].ravel()])
 
 
 # ---- tlu --------------------------------------------------------------------------------------------
 
 
-class TLUSuite(WatchedSuite):
+class TLUSuite(Suite):
     target, reference, signature = "tlu", ref.tlu, "tlu(X, w, b)"
-    parts = (
-        Part("value", "1 where X·w + b ≥ 0, else 0, on inputs away from the threshold"),
-        Part("output", "an integer array of shape (N,)"),
-        Part("threshold", "a unit exactly at the threshold (X·w + b = 0) fires: >=, not >"),
-        Part("mutation", "X and w are left untouched"),
-    )
+    parts: ClassVar[dict] = {
+        "value": "1 where X·w + b ≥ 0, else 0, on inputs away from the threshold",
+        "output": "an integer array of shape (N,)",
+        "threshold": "a unit exactly at the threshold (X·w + b = 0) fires: >=, not >",
+        "mutation": "X and w are left untouched",
+    }
     TINY = (np.array([[1.0, 2.0], [-1.0, 1.0], [2.0, -3.0]]), np.array([0.5, -1.0]), 0.5)
     TINY_EDGE = (np.array([[1.0, 1.0], [2.0, 1.0], [0.0, 1.0]]), np.array([1.0, 1.0]), -2.0)
 
@@ -183,10 +149,10 @@ class TLUSuite(WatchedSuite):
                 ("mismatch", self.fire(X, w, 0.0), "the bias b is missing: X @ w + b >= 0."),
             ],
             causes={"exception": "X has shape (N, D) and w shape (D,): X @ w + b has shape (N,)."})}
-        found["output"] = _judge_int_vector(where, "output", [results["value"]], n,
-                                            "compute X @ w + b (shape (N,)) and compare it with 0.")
-        if found["value"][0] != "ok":
-            found["threshold"] = unless_stub(where, "threshold", results["edge"])
+        found["output"] = int_vector(where, [results["value"]], n, "compute X @ w + b (shape (N,)) and compare it "
+                                                                  "with 0.")
+        if not found["value"].passed:
+            found["threshold"] = unless_stub(where, results["edge"])
         else:
             found["threshold"] = finding(
                 where, "threshold", _flat(results["edge"], n), self.fire(Xe, we, be),
@@ -194,12 +160,7 @@ class TLUSuite(WatchedSuite):
                 tiny=self.tiny(results["tiny_edge"], edge=True),
                 alternatives=[("mismatch", self.fire(Xe, we, be, strict=True),
                                "a unit exactly at its threshold fires: use X @ w + b >= 0, not > 0.")])
-        frozen_result = results["frozen"]
-        if isinstance(frozen_result, Raised) and frozen_result.code in ("mutation", "not-implemented"):
-            found["mutation"] = (frozen_result.code, explain(frozen_result.code, where, "mutation", frozen_result,
-                                                             np.zeros(n), probe_text="read-only X and w"))
-        else:
-            found["mutation"] = unless_stub(where, "mutation", results["value"])
+        found["mutation"] = read_only(where, results["frozen"], [results["value"]], "read-only X and w")
         return found
 
 
@@ -222,17 +183,17 @@ def _xor(a, b):
     return (a != b).astype(float)
 
 
-class GateSuite(WatchedSuite):
+class GateSuite(Suite):
     """A Boolean gate on 0/1 arrays, built from ``tlu``."""
 
     arity = 2
     collaborators = ("tlu",)
     uses = "from_tlu"
-    parts = (
-        Part("truth_table", "the right output for every input combination"),
-        Part("output", "an integer array of shape (N,)"),
-        Part("from_tlu", "built from tlu: the gate calls tlu"),
-    )
+    parts: ClassVar[dict] = {
+        "truth_table": "the right output for every input combination",
+        "output": "an integer array of shape (N,)",
+        "from_tlu": "built from tlu: the gate calls tlu",
+    }
 
     def inputs(self, hidden):
         n = dims(hidden)[0]
@@ -278,28 +239,28 @@ class GateSuite(WatchedSuite):
         tiny_got = _flat(results["tiny"], len(tiny_expected))
         tiny = None if isinstance(tiny_got, Raised) or close(tiny_got, tiny_expected) else (
             self.tiny_text(), tiny_got, tiny_expected)
-        code, message = finding(where, "truth_table", _flat(own, n), expected, probe_text=text, tiny=tiny,
-                                alternatives=self.bugs(*args), causes=self.causes)
-        if code != "ok" and diagnose(_flat(isolated, n), expected) == "ok":
-            code, message = "ok", ""  # right with the reference collaborators: the bug is theirs, charged there
-        found = {"truth_table": (code, message)}
-        found["output"] = _judge_int_vector(where, "output", [own, isolated], n,
-                                            "return the TLU's output: one 0/1 per sample, shape (N,).")
+        verdict = finding(where, "truth_table", _flat(own, n), expected, probe_text=text, tiny=tiny,
+                          alternatives=self.bugs(*args), causes=self.causes)
+        if not verdict.passed and diagnose(_flat(isolated, n), expected) == "ok":
+            verdict = OK  # right with the reference collaborators: the bug is theirs, charged there
+        found = {"truth_table": verdict}
+        found["output"] = int_vector(where, [own, isolated], n, "return the TLU's output: one 0/1 per sample, "
+                                                                "shape (N,).")
         runs = [own] if isolated is None else [own, isolated]
         if all(isinstance(run, Raised) for run in runs):
-            found[self.uses] = unless_stub(where, self.uses, *runs)  # a crash is charged to truth_table
+            found[self.uses] = unless_stub(where, *runs)  # a crash is charged to truth_table
         elif results["calls"] >= self.min_calls:
-            found[self.uses] = ("ok", "")
+            found[self.uses] = OK
         else:
-            found[self.uses] = ("mismatch", self.uses_message(where, int(results["calls"])))
+            found[self.uses] = self.not_used(where, int(results["calls"]))
         return found
 
     min_calls = 1
 
-    def uses_message(self, where, calls):
-        return (f"[from_tlu] {where} never called tlu on {self.tiny_text()}. Likely cause: the exercise asks for "
-                "the gate as one threshold unit — pick w and b and return tlu(np.stack([a, b], axis=1), w, b), "
-                "not Python or numpy logic operators.")
+    def not_used(self, where, calls):
+        return failed("mismatch", f"{where} never called tlu on {self.tiny_text()}.",
+                      "the exercise asks for the gate as one threshold unit — pick w and b and return "
+                      "tlu(np.stack([a, b], axis=1), w, b), not Python or numpy logic operators.")
 
 
 class AndGateSuite(GateSuite):
@@ -351,11 +312,11 @@ class XorGateSuite(GateSuite):
     counted = collaborators
     uses = "composition"
     min_calls = 2
-    parts = (
-        Part("truth_table", "the right output for every input combination"),
-        Part("output", "an integer array of shape (N,)"),
-        Part("composition", "built from the other gates (or TLUs): no single unit computes XOR"),
-    )
+    parts: ClassVar[dict] = {
+        "truth_table": "the right output for every input combination",
+        "output": "an integer array of shape (N,)",
+        "composition": "built from the other gates (or TLUs): no single unit computes XOR",
+    }
     causes: ClassVar[dict] = {"mismatch": "XOR = (a AND NOT b) OR (NOT a AND b)."}
 
     def bugs(self, a, b):
@@ -366,11 +327,11 @@ class XorGateSuite(GateSuite):
                 ("mismatch", _and(a, b), "this is AND: XOR = (a AND NOT b) OR (NOT a AND b)."),
                 ("mismatch", 1 - _and(a, b), "this is NAND: it also fires on (0, 0); AND it with OR(a, b).")]
 
-    def uses_message(self, where, calls):
-        return (f"[composition] {where} called and_gate/or_gate/not_gate/tlu {calls} time(s) on "
-                f"{self.tiny_text()}. Likely cause: build XOR from your gates, "
-                "or_gate(and_gate(a, not_gate(b)), and_gate(not_gate(a), b)), not from ^ or != — "
-                "the point is that one unit cannot, but a network of them can.")
+    def not_used(self, where, calls):
+        return failed("mismatch", f"{where} called and_gate/or_gate/not_gate/tlu {calls} time(s) on "
+                                  f"{self.tiny_text()}.",
+                      "build XOR from your gates, or_gate(and_gate(a, not_gate(b)), and_gate(not_gate(a), b)), not "
+                      "from ^ or != — the point is that one unit cannot, but a network of them can.")
 
 
 # ---- perceptron_train ------------------------------------------------------------------------------
@@ -408,14 +369,14 @@ RULE_BUGS = (
 )
 
 
-class PerceptronTrainSuite(WatchedSuite):
+class PerceptronTrainSuite(Suite):
     target, reference, signature = "perceptron_train", ref.perceptron_train, "perceptron_train(X, y, lr, epochs)"
-    parts = (
-        Part("update", "one epoch of w += lr·(y_i − ŷ_i)·x_i, b += lr·(y_i − ŷ_i) from zeros, on a tiny set"),
-        Part("schedule", "several epochs with the given lr, the samples visited in order"),
-        Part("output", "a pair (w, b), tuple or list: w of shape (D,), b one number"),
-        Part("mutation", "X and y are left untouched"),
-    )
+    parts: ClassVar[dict] = {
+        "update": "one epoch of w += lr·(y_i − ŷ_i)·x_i, b += lr·(y_i − ŷ_i) from zeros, on a tiny set",
+        "schedule": "several epochs with the given lr, the samples visited in order",
+        "output": "a pair (w, b), tuple or list: w of shape (D,), b one number",
+        "mutation": "X and y are left untouched",
+    }
 
     def hand(self, hidden):
         if not hidden:
@@ -466,13 +427,9 @@ class PerceptronTrainSuite(WatchedSuite):
         found = {}
         # output: the pair itself
         pair = _pair(results["schedule"], X.shape[1])
-        if isinstance(pair, Raised):
-            found["output"] = (pair.code, explain(pair.code, where, "output", pair, np.zeros(X.shape[1] + 1),
-                                                  probe_text=f"X of shape {X.shape}",
-                                                  causes={"shape": "return w, b — w of shape (D,) like a row of X, "
-                                                                   "b a single number."}))
-        else:
-            found["output"] = ("ok", "")
+        found["output"] = OK if not isinstance(pair, Raised) else raised(
+            where, pair, probe_text=f"X of shape {X.shape}",
+            causes={"shape": "return w, b — w of shape (D,) like a row of X, b a single number."})
         # update: Rosenblatt's rule on the hand-made set, lr = 1, one epoch
         got = _pair(results["update"], Xh.shape[1])
         expected = perceptron(Xh, yh, 1.0, 1)
@@ -482,7 +439,7 @@ class PerceptronTrainSuite(WatchedSuite):
                          for order in itertools.permutations(range(len(Xh))) if list(order) != sorted(order)]
         hand_text = f"X = {Xh.astype(int).tolist()}, y = {yh.tolist()}, lr = 1, epochs = 1"
         if isinstance(got, Raised) and got.code == "shape":
-            found["update"] = unless_stub(where, "update", results["update"])  # charged once, to `output`
+            found["update"] = unless_stub(where, results["update"])  # charged once, to `output`
         else:
             found["update"] = finding(
                 where, "update", got, expected, alternatives=alternatives, probe_text=hand_text + " (as [w…, b])",
@@ -491,8 +448,8 @@ class PerceptronTrainSuite(WatchedSuite):
         # schedule: lr and epochs honoured, in order — judged once the rule itself is right
         got = pair
         expected = perceptron(X, y, lr, epochs)
-        if found["update"][0] != "ok" or (isinstance(got, Raised) and got.code == "shape"):
-            found["schedule"] = unless_stub(where, "schedule", results["schedule"])
+        if not found["update"].passed or (isinstance(got, Raised) and got.code == "shape"):
+            found["schedule"] = unless_stub(where, results["schedule"])
         else:
             found["schedule"] = finding(
                 where, "schedule", got, expected, probe_text=f"X of shape {X.shape}, lr = {lr}, epochs = {epochs}",
@@ -508,14 +465,9 @@ class PerceptronTrainSuite(WatchedSuite):
                 ],
                 causes={"mismatch": "visit the samples in order, `epochs` times, with step lr; don't shuffle, and "
                                     "keep updating until the last epoch."})
-        frozen_result = results["frozen"]
-        if isinstance(frozen_result, Raised) and frozen_result.code in ("mutation", "not-implemented"):
-            found["mutation"] = (frozen_result.code, explain(
-                frozen_result.code, where, "mutation", frozen_result, np.zeros(1),
-                probe_text="read-only X and y",
-                causes={"mutation": "your code writes into X or y (e.g. y[y == 0] = -1); work on a copy."}))
-        else:
-            found["mutation"] = unless_stub(where, "mutation", results["schedule"])
+        found["mutation"] = read_only(where, results["frozen"], [results["schedule"]], "read-only X and y",
+                                      {"mutation": "your code writes into X or y (e.g. y[y == 0] = -1); work on a "
+                                                   "copy."})
         return found
 
 

@@ -40,49 +40,27 @@ from typing import ClassVar
 import numpy as np
 
 from .. import logistic as ref
-from .core import (
-    Part,
+from .engine import (
+    OK,
     Raised,
-    WatchedSuite,
+    Suite,
     call,
     close,
     explain,
+    failed,
     finding,
     frozen,
+    raised,
     unless_stub,
     with_collaborators,
 )
+from .parts import unpack
 from .probes import dims, labels, mixed, rng_for
 
 
 def _split(result, shapes, where):
-    """A returned tuple/list as float arrays of the given shapes (``()`` accepts any one number),
-    or a Raised (code ``shape``) saying what is wrong with it."""
-    names = {2: "(dw, db)", 3: "(w, b, losses)"}.get(len(shapes), "a tuple")
-    if isinstance(result, Raised):
-        return result
-    if result is None:
-        return Raised("exception", "returned None — did you forget `return`?")
-    if not isinstance(result, (tuple, list)) or len(result) != len(shapes):
-        return Raised("shape", f"returned {type(result).__name__}, expected a {len(shapes)}-tuple {names}")
-    out = []
-    for value, shape in zip(result, shapes):
-        if isinstance(value, Raised):
-            return value
-        try:
-            array = np.asarray(value, dtype=float)
-        except (TypeError, ValueError):
-            return Raised("shape", f"returned {type(value).__name__} inside {names}, expected numbers")
-        if shape == () and array.size == 1:
-            array = array.reshape(())
-        elif shape is not None and array.shape != shape:
-            return Raised("shape", f"returned an entry of shape {array.shape} in {names}, expected {shape}")
-        out.append(array)
-    return out
-
-
-def _stub(*results):
-    return any(isinstance(r, Raised) and r.code == "not-implemented" for r in results)
+    """A returned tuple as float arrays of the given shapes (see :func:`parts.unpack`)."""
+    return unpack(result, shapes, {2: "a 2-tuple (dw, db)", 3: "a 3-tuple (w, b, losses)"}.get(len(shapes)))
 
 
 def _tiny(text, got, expected):
@@ -94,13 +72,13 @@ def _tiny(text, got, expected):
 # ---- sigmoid ------------------------------------------------------------------------------------------
 
 
-class SigmoidSuite(WatchedSuite):
+class SigmoidSuite(Suite):
     target, reference, signature = "sigmoid", ref.sigmoid, "sigmoid(z)"
-    parts = (
-        Part("value", "σ(z) = 1 / (1 + e^(−z)) entry by entry, shape kept"),
-        Part("stability", "no overflow warning, NaN or inf for |z| up to 1e4"),
-        Part("tails", "relative precision for very negative z (σ(−40) ≈ 4.2e-18, not 0)"),
-    )
+    parts: ClassVar[dict] = {
+        "value": "σ(z) = 1 / (1 + e^(−z)) entry by entry, shape kept",
+        "stability": "no overflow warning, NaN or inf for |z| up to 1e4",
+        "tails": "relative precision for very negative z (σ(−40) ≈ 4.2e-18, not 0)",
+    }
     TINY: ClassVar[list] = [-2.0, 0.0, 3.0]
 
     def inputs(self, hidden):
@@ -138,9 +116,9 @@ class SigmoidSuite(WatchedSuite):
                           ("mismatch", np.tanh(z), "that is tanh(z); σ(z) = 1 / (1 + e^(−z))."),
                           ("mismatch", 1 / (1 - np.exp(-z)), "the denominator is 1 + e^(−z), not 1 − e^(−z).")],
             causes={"exception": "σ must work on whole arrays: use np.exp, not math.exp, and no Python `if` on z."})}
-        if found["value"][0] != "ok":
-            found["stability"] = unless_stub(where, "stability", results["big"])
-            found["tails"] = unless_stub(where, "tails", results["tails"])
+        if not found["value"].passed:
+            found["stability"] = unless_stub(where, results["big"])
+            found["tails"] = unless_stub(where, results["tails"])
             return found
         found["stability"] = finding(
             where, "stability", results["big"], ref.sigmoid(big), probe_text=self.big_text(big),
@@ -149,35 +127,36 @@ class SigmoidSuite(WatchedSuite):
                                 "1/(1 + e) where z ≥ 0 and e/(1 + e) where z < 0.",
                     "mismatch": "clipping z (or rounding) changes σ for large |z|: use the formula that splits by "
                                 "sign, exp(−|z|), which is exact everywhere."})
-        if found["stability"][0] == "mismatch":  # off by less than the printed digits: show the worst entry
+        if found["stability"].diagnosis == "mismatch":  # off by less than the printed digits: show the worst entry
             got = np.asarray(results["big"], dtype=float).ravel()
             i = int(np.argmax(np.abs(got - ref.sigmoid(big).ravel())))
-            found["stability"] = ("mismatch", (
-                f"[stability] sigmoid: σ({big.ravel()[i]:g}) came out as {got[i]:.17g}, expected "
-                f"{ref.sigmoid(big.ravel()[i]):.17g}, on {self.big_text(big)}. Likely cause: clipping z (or "
-                "rounding) changes σ for large |z|: use the formula that splits by sign, exp(−|z|), which is exact "
-                "everywhere."))
+            found["stability"] = failed(
+                "mismatch", f"sigmoid: σ({big.ravel()[i]:g}) came out as {got[i]:.17g}, expected "
+                            f"{ref.sigmoid(big.ravel()[i]):.17g}, on {self.big_text(big)}.",
+                "clipping z (or rounding) changes σ for large |z|: use the formula that splits by sign, exp(−|z|), "
+                "which is exact everywhere.")
         got = results["tails"]
         expected = ref.sigmoid(tails)
-        if found["stability"][0] != "ok":  # clipping fails both: charged once, to stability
-            found["tails"] = unless_stub(where, "tails", got)
+        if not found["stability"].passed:  # clipping fails both: charged once, to stability
+            found["tails"] = unless_stub(where, got)
         elif isinstance(got, Raised):
-            found["tails"] = (got.code, explain(got.code, where, "tails", got, expected))
+            found["tails"] = raised(where, got)
         elif np.shape(got) != expected.shape:
-            found["tails"] = ("shape", explain("shape", where, "tails", got, expected))
+            found["tails"] = explain("shape", where, "tails", got, expected)
         else:
             got = np.asarray(got, dtype=float)
             ratio = np.abs(got / expected - 1.0)
             if np.all(ratio <= 1e-7):
-                found["tails"] = ("ok", "")
+                found["tails"] = OK
             else:
                 i = int(np.argmax(~(ratio <= 1e-7)))
-                found["tails"] = ("unstable", (
-                    f"[tails] sigmoid loses precision for very negative z: σ({tails[i]:g}) came out as {got[i]:.3g}, "
-                    f"expected {expected[i]:.3g} (relative error {ratio[i]:.2g}) on z = {fmt_list(tails)}. Likely "
-                    "cause: 1 − σ(−z) (or 1 − 1/(1 + e^z), or 0.5·(1 + tanh(z/2))) subtracts two numbers close to 1 "
-                    "and keeps nothing; clipping z changes the answer. For z < 0 use e^z / (1 + e^z), computed "
-                    "from e = np.exp(−|z|)."))
+                found["tails"] = failed(
+                    "unstable", f"sigmoid loses precision for very negative z: σ({tails[i]:g}) came out as "
+                                f"{got[i]:.3g}, expected {expected[i]:.3g} (relative error {ratio[i]:.2g}) on "
+                                f"z = {fmt_list(tails)}.",
+                    "1 − σ(−z) (or 1 − 1/(1 + e^z), or 0.5·(1 + tanh(z/2))) subtracts two numbers close to 1 and "
+                    "keeps nothing; clipping z changes the answer. For z < 0 use e^z / (1 + e^z), computed from "
+                    "e = np.exp(−|z|).")
         return found
 
 
@@ -192,12 +171,12 @@ def _bce_terms(a, y):
     return -(y * np.log(a) + (1 - y) * np.log(1 - a))
 
 
-class BinaryCrossEntropySuite(WatchedSuite):
+class BinaryCrossEntropySuite(Suite):
     target, reference, signature = "binary_cross_entropy", ref.binary_cross_entropy, "binary_cross_entropy(a, y)"
-    parts = (
-        Part("value", "−mean(y log a + (1 − y) log(1 − a)), a single number"),
-        Part("saturated", "finite and right when a is exactly 0 or 1 on correctly classified samples"),
-    )
+    parts: ClassVar[dict] = {
+        "value": "−mean(y log a + (1 − y) log(1 − a)), a single number",
+        "saturated": "finite and right when a is exactly 0 or 1 on correctly classified samples",
+    }
     TINY: ClassVar[tuple] = ([0.9, 0.2, 0.6], [1, 0, 0])
 
     def inputs(self, hidden):
@@ -241,24 +220,23 @@ class BinaryCrossEntropySuite(WatchedSuite):
                     "scale": "use the natural log, np.log (not log2 or log10), and no extra factor.",
                     "unstable": "log(0) on ordinary inputs: are a and y swapped? The signature is "
                                 "binary_cross_entropy(a, y)."})}
-        if found["value"][0] != "ok":
-            found["saturated"] = unless_stub(where, "saturated", results["saturated"])
+        if not found["value"].passed:
+            found["saturated"] = unless_stub(where, results["saturated"])
             return found
         got, expected = results["saturated"], ref.binary_cross_entropy(a_sat, y_sat)
         text = f"a = {fmt_list(a_sat)}, y = {y_sat.tolist()}"
         cause = ("a saturated sigmoid gives a = 1.0 exactly, and 0 · log(0) is nan: clip a into [1e-15, 1 − 1e-15] "
                  "(np.clip) before taking logs.")
         if isinstance(got, Raised):
-            found["saturated"] = (got.code, explain(got.code, where, "saturated", got, expected, probe_text=text,
-                                                    causes={"unstable": cause}))
+            found["saturated"] = raised(where, got, probe_text=text, causes={"unstable": cause})
         else:
             value = np.asarray(got, dtype=float)
             if value.size == 1 and np.isfinite(value).all() and abs(float(value.ravel()[0]) - expected) <= 1e-6:
-                found["saturated"] = ("ok", "")
+                found["saturated"] = OK
             else:
                 code = "unstable" if value.size == 1 and not np.isfinite(value).all() else "mismatch"
-                found["saturated"] = (code, f"[saturated] {where}: got {fmt_value(value)}, expected {expected:.3g} "
-                                            f"on {text} (confident and right: almost no loss). Likely cause: {cause}")
+                found["saturated"] = failed(code, f"{where}: got {fmt_value(value)}, expected {expected:.3g} on {text} "
+                                                  "(confident and right: almost no loss).", cause)
         return found
 
 
@@ -270,12 +248,12 @@ def fmt_value(value):
 # ---- logistic_gradients ------------------------------------------------------------------------
 
 
-class LogisticGradientsSuite(WatchedSuite):
+class LogisticGradientsSuite(Suite):
     target, reference, signature = "logistic_gradients", ref.logistic_gradients, "logistic_gradients(X, y, w, b)"
-    parts = (
-        Part("dw", "dw = Xᵀ (a − y) / N with a = σ(X w + b), shape (D,)"),
-        Part("db", "db = mean(a − y), one number"),
-    )
+    parts: ClassVar[dict] = {
+        "dw": "dw = Xᵀ (a − y) / N with a = σ(X w + b), shape (D,)",
+        "db": "db = mean(a − y), one number",
+    }
     TINY: ClassVar[tuple] = ([[1.0, 2.0], [0.0, -1.0], [2.0, 1.0]], [1, 0, 0], [0.5, -0.5], 0.25)
 
     def inputs(self, hidden, square=False):
@@ -334,8 +312,7 @@ class LogisticGradientsSuite(WatchedSuite):
             "exception": "X is (N, D) and a − y is (N,): dw = X.T @ (a − y) / N.",
         }
         if isinstance(dw, Raised) and dw.code == "transpose":
-            found["dw"] = ("transpose", explain("transpose", where, "dw", dw, ans["right"][0], probe_text=text,
-                                                causes=causes))
+            found["dw"] = explain("transpose", where, "dw", dw, ans["right"][0], probe_text=text, causes=causes)
         else:
             found["dw"] = finding(
                 where, "dw", dw, ans["right"][0], batch=n, probe_text=text, causes=causes,
@@ -352,10 +329,9 @@ class LogisticGradientsSuite(WatchedSuite):
                 ])
         if isinstance(main, Raised):
             if main.code in ("shape", "transpose"):  # charged once, to dw
-                found["db"] = unless_stub(where, "db", main)
+                found["db"] = unless_stub(where, main)
             else:
-                found["db"] = (main.code, explain(main.code, where, "db", main, ans["right"][1], probe_text=text,
-                                                  causes=causes))
+                found["db"] = raised(where, main, probe_text=text, causes=causes)
             return found
         found["db"] = finding(
             where, "db", main[1].reshape(()) if main[1].size == 1 else main[1], ans["right"][1], batch=n,
@@ -367,8 +343,8 @@ class LogisticGradientsSuite(WatchedSuite):
             ],
             causes={"scale-batch": "db = mean(a − y): divide the sum by N.",
                     "sign": "the error is a − y (prediction minus label), not y − a."})
-        if found["db"][0] == found["dw"][0] and found["dw"][0] in ("sign", "activation-derivative"):
-            found["db"] = ("ok", "")  # the shared dz = a − y is wrong: charged once, to dw
+        if found["db"].diagnosis == found["dw"].diagnosis in ("sign", "activation-derivative"):
+            found["db"] = OK  # the shared dz = a − y is wrong: charged once, to dw
         return found
 
 
@@ -394,15 +370,15 @@ def descend(X, y, lr, epochs, *, sign=1.0, mean=True, bias=True, before=False):
     return np.concatenate([w, [b]]), np.array(losses)
 
 
-class FitLogisticSuite(WatchedSuite):
+class FitLogisticSuite(Suite):
     target, reference = "fit_logistic", ref.fit_logistic
     signature = "fit_logistic(X, y, lr, epochs, batch_size, rng)"
-    parts = (
-        Part("weights", "batch gradient descent from w = 0, b = 0: (w, b) after `epochs` steps"),
-        Part("losses", "one loss per epoch, on the whole training set, after that epoch's step"),
-        Part("minibatch", "minibatch SGD: batch_size = N is batch descent; small batches fit a separable set"),
-        Part("rng", "the same rng seed gives the same fit, another seed another fit"),
-    )
+    parts: ClassVar[dict] = {
+        "weights": "batch gradient descent from w = 0, b = 0: (w, b) after `epochs` steps",
+        "losses": "one loss per epoch, on the whole training set, after that epoch's step",
+        "minibatch": "minibatch SGD: batch_size = N is batch descent; small batches fit a separable set",
+        "rng": "the same rng seed gives the same fit, another seed another fit",
+    }
     COLLABORATORS = ("sigmoid", "binary_cross_entropy", "logistic_gradients")
 
     def inputs(self, hidden):
@@ -483,12 +459,12 @@ class FitLogisticSuite(WatchedSuite):
 
         run = "own"
         found = {"weights": verdict("own")}
-        if found["weights"][0] != "ok" and "isolated" in results and verdict("isolated")[0] == "ok":
-            run, found["weights"] = "isolated", ("ok", "")  # the bug is in a collaborator: charged there
+        if not found["weights"].passed and "isolated" in results and verdict("isolated").passed:
+            run, found["weights"] = "isolated", OK  # the bug is in a collaborator: charged there
         probes = results[run]
-        if found["weights"][0] != "ok":
+        if not found["weights"].passed:
             for part in ("losses", "minibatch", "rng"):
-                found[part] = unless_stub(where, part, *(probes[k] for k in ("batch", "full", "sgd")))
+                found[part] = unless_stub(where, *(probes[k] for k in ("batch", "full", "sgd")))
             return found
         _, losses = self.unpack(probes["batch"], d, epochs)
         found["losses"] = finding(
@@ -503,43 +479,42 @@ class FitLogisticSuite(WatchedSuite):
             causes={"shape": "one loss per epoch: len(losses) == epochs.",
                     "mismatch": "losses[k] is the mean BCE on the whole training set after epoch k's step."})
         found["minibatch"] = self.judge_minibatch(probes, hidden)
-        found["rng"] = self.judge_rng(probes, hidden) if found["minibatch"][0] == "ok" else \
-            unless_stub(where, "rng", probes["again"], probes["other"])
+        found["rng"] = self.judge_rng(probes, hidden) if found["minibatch"].passed else \
+            unless_stub(where, probes["again"], probes["other"])
         return found
 
     def judge_minibatch(self, probes, hidden):
         X, y, lr, _ = self.inputs(hidden)
         where = "fit_logistic"
         got = self.unpack(probes["full"], X.shape[1], 3)
-        code, message = finding(where, "minibatch", got if isinstance(got, Raised) else got[0],
-                                descend(X, y, lr, 3)[0], batch=len(y),
-                                probe_text=f"batch_size = N = {len(y)}, lr = {lr}, epochs = 3 (one minibatch of "
-                                           "everything: must equal batch descent)",
-                                causes={"scale-batch": "average each minibatch's gradient over its own samples.",
-                                        "exception": "minibatch SGD: for each epoch, order = rng.permutation(N), "
-                                                     "then one step per slice order[i:i + batch_size]."})
-        if code != "ok":
-            return code, message
+        verdict = finding(where, "minibatch", got if isinstance(got, Raised) else got[0],
+                          descend(X, y, lr, 3)[0], batch=len(y),
+                          probe_text=f"batch_size = N = {len(y)}, lr = {lr}, epochs = 3 (one minibatch of "
+                                     "everything: must equal batch descent)",
+                          causes={"scale-batch": "average each minibatch's gradient over its own samples.",
+                                  "exception": "minibatch SGD: for each epoch, order = rng.permutation(N), "
+                                               "then one step per slice order[i:i + batch_size]."})
+        if not verdict.passed:
+            return verdict
         Xs, ys, batch, lr_s, epochs_s = self.separable(hidden)
         text = f"a separable set X of shape {Xs.shape}, batch_size = {batch}, lr = {lr_s}, epochs = {epochs_s}"
         got = self.unpack(probes["sgd"], Xs.shape[1], epochs_s)
         if isinstance(got, Raised):
-            return got.code, explain(got.code, where, "minibatch", got, np.zeros(Xs.shape[1] + 1), probe_text=text)
+            return raised(where, got, probe_text=text)
         params, losses = got
         if losses.shape != (epochs_s,):
-            return "shape", (f"[minibatch] {where}: losses has shape {losses.shape}, expected ({epochs_s},) on "
-                             f"{text}. Likely cause: one loss per epoch, not per minibatch.")
+            return failed("shape", f"{where}: losses has shape {losses.shape}, expected ({epochs_s},) on {text}.",
+                          "one loss per epoch, not per minibatch.")
         accuracy = float(np.mean((Xs @ params[:-1] + params[-1] >= 0) == ys))
         if not np.all(np.isfinite(params)) or accuracy < 0.9 or not losses[-1] < min(0.5 * np.log(2), losses[0]):
-            return "mismatch", (f"[minibatch] {where}: after training, accuracy {accuracy:.0%} and loss "
-                                f"{losses[0]:.3g} → {losses[-1]:.3g} on {text}; expected ≥ 90% and a falling loss. "
-                                "Likely cause: each minibatch step must use the gradient of that minibatch, "
-                                "w −= lr·dw, b −= lr·db.")
+            return failed("mismatch", f"{where}: after training, accuracy {accuracy:.0%} and loss {losses[0]:.3g} → "
+                                      f"{losses[-1]:.3g} on {text}; expected ≥ 90% and a falling loss.",
+                          "each minibatch step must use the gradient of that minibatch, w −= lr·dw, b −= lr·db.")
         if close(params, descend(Xs, ys, lr_s, epochs_s)[0]):
-            return "mismatch", (f"[minibatch] {where}: with batch_size = {batch} the result equals batch gradient "
-                                f"descent on {text}. Likely cause: batch_size is ignored — take one step per minibatch "
-                                "of batch_size samples.")
-        return "ok", ""
+            return failed("mismatch", f"{where}: with batch_size = {batch} the result equals batch gradient descent "
+                                      f"on {text}.",
+                          "batch_size is ignored — take one step per minibatch of batch_size samples.")
+        return OK
 
     def judge_rng(self, probes, hidden):
         Xs, _, batch, _, epochs_s = self.separable(hidden)
@@ -548,27 +523,27 @@ class FitLogisticSuite(WatchedSuite):
         first, again, other = (self.unpack(probes[k], Xs.shape[1], epochs_s) for k in ("sgd", "again", "other"))
         for got in (again, other):
             if isinstance(got, Raised):
-                return got.code, explain(got.code, where, "rng", got, np.zeros(1), probe_text=text)
+                return raised(where, got, probe_text=text)
         if not np.allclose(first[0], again[0], rtol=1e-12, atol=0):
-            return "state", (f"[rng] {where}: two runs with rng = np.random.default_rng(7) gave different weights on "
-                             f"{text}. Likely cause: shuffle with the rng argument (rng.permutation(N)), not with "
-                             "np.random — the same seed must give the same fit.")
+            return failed("state", f"{where}: two runs with rng = np.random.default_rng(7) gave different weights on "
+                                   f"{text}.",
+                          "shuffle with the rng argument (rng.permutation(N)), not with np.random — the same seed "
+                          "must give the same fit.")
         if np.allclose(first[0], other[0], rtol=1e-12, atol=0):
-            return "mismatch", (f"[rng] {where}: seeds 7 and 8 gave exactly the same weights on {text}. Likely "
-                                "cause: the samples are not shuffled — draw a fresh order each epoch with "
-                                "rng.permutation(N).")
-        return "ok", ""
+            return failed("mismatch", f"{where}: seeds 7 and 8 gave exactly the same weights on {text}.",
+                          "the samples are not shuffled — draw a fresh order each epoch with rng.permutation(N).")
+        return OK
 
 
 # ---- lda_fit -------------------------------------------------------------------------------------
 
 
-class LDAFitSuite(WatchedSuite):
+class LDAFitSuite(Suite):
     target, reference, signature = "lda_fit", ref.lda_fit, "lda_fit(X, y)"
-    parts = (
-        Part("w", "w = Σ⁻¹ (μ₁ − μ₀) with the pooled covariance Σ (divisor N − 2 or N)"),
-        Part("b", "b = −½ (μ₁ + μ₀)·w + log(π₁ / π₀)"),
-    )
+    parts: ClassVar[dict] = {
+        "w": "w = Σ⁻¹ (μ₁ − μ₀) with the pooled covariance Σ (divisor N − 2 or N)",
+        "b": "b = −½ (μ₁ + μ₀)·w + log(π₁ / π₀)",
+    }
 
     def inputs(self, hidden):
         d, n0, n1 = (4, 7, 12) if hidden else (3, 5, 8)
@@ -611,11 +586,11 @@ class LDAFitSuite(WatchedSuite):
                     "mismatch": "pool the two classes' scatter around their own means: "
                                 "Σ = (Σ₀-scatter + Σ₁-scatter) / (N − 2), then w = np.linalg.solve(Σ, μ₁ − μ₀)."}
         if isinstance(got, Raised):
-            found["w"] = (got.code, explain(got.code, where, "w", got, w_unbiased, probe_text=text, causes=w_causes))
-            found["b"] = unless_stub(where, "b", got)
+            found["w"] = raised(where, got, probe_text=text, causes=w_causes)
+            found["b"] = unless_stub(where, got)
             return found
         w, b = got
-        code, message = finding(
+        found["w"] = finding(
             where, "w", w, w_unbiased, probe_text=text, causes=w_causes,
             alternatives=[
                 ("ok", w_ml),
@@ -629,13 +604,12 @@ class LDAFitSuite(WatchedSuite):
                 ("mismatch", delta, "Σ⁻¹ is missing: w = Σ⁻¹ (μ₁ − μ₀), e.g. np.linalg.solve(Σ, μ₁ − μ₀)."),
                 ("mismatch", (scatter / (n - 2)) @ delta, "multiply by Σ⁻¹, not by Σ: np.linalg.solve(Σ, μ₁ − μ₀)."),
             ])
-        found["w"] = (code, message)
         # b is judged against the right w and against the student's own w: a bug in w costs once
         candidates = [w_unbiased, w_ml] + ([w] if np.all(np.isfinite(w)) else [])
         if any(close(b, -0.5 * (mu1 + mu0) @ v + prior) for v in candidates):
-            found["b"] = ("ok", "")
+            found["b"] = OK
             return found
-        base = w if code != "ok" else w_unbiased if close(w, w_unbiased) else w_ml
+        base = w if not found["w"].passed else w_unbiased if close(w, w_unbiased) else w_ml
         quad = -0.5 * (mu1 + mu0) @ base
         found["b"] = finding(
             where, "b", b, quad + prior, probe_text=text + " (judged with your w)",

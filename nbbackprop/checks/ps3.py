@@ -1,5 +1,6 @@
 """Checks for ps3_backprop: the matrix-form MLP (sigmoid hidden layers, softmax output)."""
 
+from dataclasses import replace
 from itertools import pairwise
 from typing import ClassVar
 
@@ -9,9 +10,9 @@ from .. import mlp as ref
 from ..datasets import load_digits
 from ..logistic import sigmoid
 from ..losses import softmax
-from .core import Part, Raised, WatchedSuite, call, explain, finding, frozen, unless_stub
+from .engine import OK, Raised, Suite, call, failed, finding, frozen, raised, unless_stub
+from .parts import stability, unpack
 from .probes import labels, mixed, rng_for
-from .ps4 import judge_stability
 
 VISIBLE_SIZES = [5, 4, 3]
 HIDDEN_SIZES = [6, 5, 4, 3]  # two hidden layers: the δ recursion must really recurse
@@ -51,23 +52,19 @@ def collaborator(candidate, name):
 
 
 def _split(value, count, what):
-    if isinstance(value, Raised):
-        return value
-    if not isinstance(value, (tuple, list)) or len(value) != count:
-        return Raised("shape", f"returned {type(value).__name__}, expected a tuple of {count} ({what})")
-    return value
+    return unpack(value, [...] * count, f"a tuple of {count} ({what})")
 
 
 # ---- init_params ----------------------------------------------------------------------------------
 
 
-class InitParamsSuite(WatchedSuite):
+class InitParamsSuite(Suite):
     target, reference, signature = "init_params", ref.init_params, "init_params(layer_sizes, rng)"
-    parts = (
-        Part("shapes", "one (W, b) per layer, W (n_in, n_out), b (n_out,)"),
-        Part("values", "small random W (not all equal), zero b"),
-        Part("rng", "drawn from rng: same seed, same params; another seed, other params"),
-    )
+    parts: ClassVar[dict] = {
+        "shapes": "one (W, b) per layer, W (n_in, n_out), b (n_out,)",
+        "values": "small random W (not all equal), zero b",
+        "rng": "drawn from rng: same seed, same params; another seed, other params",
+    }
 
     def run_probe(self, init_params, hidden):
         sizes = [64, 30, 20, 10] if hidden else [64, 30, 10]
@@ -82,42 +79,41 @@ class InitParamsSuite(WatchedSuite):
         a = results["a"]
         where = f"init_params({sizes}, rng)"
         if isinstance(a, Raised):
-            return {part.name: (a.code, explain(a.code, where, part.name, a, 0)) for part in self.parts}
+            return dict.fromkeys(self.parts, raised(where, a))
         found = {}
         expected = [((n_in, n_out), (n_out,)) for n_in, n_out in pairwise(sizes)]
         got = [(W.shape, b.shape) for W, b in a]
         if got == expected:
-            found["shapes"] = ("ok", "")
+            found["shapes"] = OK
         else:
             code = "transpose" if [(w[::-1], b) for w, b in got] == expected else "shape"
-            found["shapes"] = (code, f"[shapes] {where} returned shapes {got}; expected {expected}. Likely cause: "
-                               "layer l has W of shape (n_{l-1}, n_l) so that a @ W works on row batches.")
-        if found["shapes"][0] != "ok":
-            found["values"] = found["rng"] = ("ok", "")  # judged only once the shapes are right
+            found["shapes"] = failed(code, f"{where} returned shapes {got}; expected {expected}.",
+                                     "layer l has W of shape (n_{l-1}, n_l) so that a @ W works on row batches.")
+        if not found["shapes"].passed:
+            found["values"] = found["rng"] = OK  # judged only once the shapes are right
             return found
         weights = np.concatenate([W.ravel() for W, _ in a])
         if any(np.any(b != 0) for _, b in a):
-            found["values"] = ("mismatch", f"[values] {where}: the biases are not zero. "
-                               "Likely cause: b = np.zeros(n_out).")
+            found["values"] = failed("mismatch", f"{where}: the biases are not zero.", "b = np.zeros(n_out).")
         elif np.unique(weights.round(12)).size < weights.size // 2:
-            found["values"] = ("mismatch", f"[values] {where}: the weights are not random (all equal or zero). Likely "
-                               "cause: units that start equal get equal gradients and never differ — draw W from rng.")
+            found["values"] = failed("mismatch", f"{where}: the weights are not random (all equal or zero).",
+                                     "units that start equal get equal gradients and never differ — draw W from rng.")
         elif not 1e-3 < np.std(a[0][0]) < 1.0:
-            found["values"] = ("scale", f"[values] {where}: W of layer 0 has standard deviation "
-                               f"{np.std(a[0][0]):.3g}; expected small weights (about 1/√n_in = 0.125). Likely cause: "
-                               "scale rng.standard_normal by 1/√n_in (or another small factor).")
+            found["values"] = failed("scale", f"{where}: W of layer 0 has standard deviation {np.std(a[0][0]):.3g}; "
+                                              "expected small weights (about 1/√n_in = 0.125).",
+                                     "scale rng.standard_normal by 1/√n_in (or another small factor).")
         else:
-            found["values"] = ("ok", "")
-        if found["values"][0] != "ok":
-            found["rng"] = ("ok", "")  # random-looking weights are judged once, under "values"
+            found["values"] = OK
+        if not found["values"].passed:
+            found["rng"] = OK  # random-looking weights are judged once, under "values"
             return found
         b, c = results["b"], results["c"]
         same = not isinstance(b, Raised) and all(np.array_equal(W1, W2) for (W1, _), (W2, _) in zip(a, b))
         differ = not isinstance(c, Raised) and not all(np.array_equal(W1, W2) for (W1, _), (W2, _) in zip(a, c))
         problem = "the same seed gave different weights" if not same else "two seeds gave the same weights"
-        found["rng"] = ("ok", "") if same and differ else (
-            "state", f"[rng] {where}: {problem}. Likely cause: draw the weights from the rng argument "
-            "(rng.standard_normal), not np.random or a fixed seed.")
+        found["rng"] = OK if same and differ else failed(
+            "state", f"{where}: {problem}.", "draw the weights from the rng argument (rng.standard_normal), not "
+                                             "np.random or a fixed seed.")
         return found
 
 
@@ -132,13 +128,13 @@ def reference_forward(params, X):
     return softmax(a @ W + b)
 
 
-class ForwardSuite(WatchedSuite):
+class ForwardSuite(Suite):
     target, reference, signature = "forward", ref.forward, "forward(params, X)"
-    parts = (
-        Part("probs", "softmax(σ(σ(X W¹ + b¹) …) W^L + b^L), shape (N, K)"),
-        Part("stability", "finite probabilities for inputs of size 1e3"),
-        Part("cache", "returns (probs, cache)"),
-    )
+    parts: ClassVar[dict] = {
+        "probs": "softmax(σ(σ(X W¹ + b¹) …) W^L + b^L), shape (N, K)",
+        "stability": "finite probabilities for inputs of size 1e3",
+        "cache": "returns (probs, cache)",
+    }
 
     def run_probe(self, forward, hidden):
         params, X, _ = probe_params(self.target, hidden)
@@ -161,13 +157,12 @@ class ForwardSuite(WatchedSuite):
                     "activation-derivative": "every hidden layer applies σ to its pre-activation.",
                     "mismatch": "hidden layers use σ; the output layer uses softmax, not σ.",
                     "transpose": "with row batches a layer is a @ W + b, W of shape (n_in, n_out)."})}
-        found["stability"] = judge_stability(
-            [("forward", results["big"], reference_forward(params, 1e3 * X), found["probs"][0] == "ok")],
+        found["stability"] = stability(
+            [("forward", results["big"], reference_forward(params, 1e3 * X), found["probs"].passed)],
             "X scaled by 1000", cause="subtract each row's max before exp in the softmax; use a stable σ.")
         has = results["has_cache"]
-        found["cache"] = (has.code, explain(has.code, "forward", "cache", has, 0)) if isinstance(has, Raised) else (
-            ("ok", "") if has else ("shape", "[cache] forward returned None as its cache. Likely cause: keep the "
-                                    "activations of every layer; backward needs them."))
+        found["cache"] = raised("forward", has) if isinstance(has, Raised) else OK if has else failed(
+            "shape", "forward returned None as its cache.", "keep the activations of every layer; backward needs them.")
         return found
 
     @staticmethod
@@ -197,9 +192,9 @@ class ForwardSuite(WatchedSuite):
 # ---- cross_entropy --------------------------------------------------------------------------------
 
 
-class CrossEntropySuite(WatchedSuite):
+class CrossEntropySuite(Suite):
     target, reference, signature = "cross_entropy", ref.cross_entropy, "cross_entropy(probs, y)"
-    parts = (Part("value", "−(1/N) Σ_n log p[n, y_n]"), Part("mean", "a mean over the batch, for any N"))
+    parts: ClassVar[dict] = {"value": "−(1/N) Σ_n log p[n, y_n]", "mean": "a mean over the batch, for any N"}
 
     def inputs(self, hidden, n):
         rng = rng_for(self.target, hidden, str(n))
@@ -276,16 +271,16 @@ BACKWARD_CAUSES = {
 }
 
 
-class BackwardSuite(WatchedSuite):
+class BackwardSuite(Suite):
     target, reference, signature = "backward", ref.backward, "backward(params, cache, y, lam=0.0)"
-    parts = (
-        Part("dW_output", "∂J/∂W of the output layer"),
-        Part("db_output", "∂J/∂b of the output layer"),
-        Part("dW_hidden", "∂J/∂W of the hidden layers (the δ recursion)"),
-        Part("db_hidden", "∂J/∂b of the hidden layers"),
-        Part("regularization", "λ W added to weight gradients only"),
-        Part("cache", "backward leaves the cache as it found it"),
-    )
+    parts: ClassVar[dict] = {
+        "dW_output": "∂J/∂W of the output layer",
+        "db_output": "∂J/∂b of the output layer",
+        "dW_hidden": "∂J/∂W of the hidden layers (the δ recursion)",
+        "db_hidden": "∂J/∂b of the hidden layers",
+        "regularization": "λ W added to weight gradients only",
+        "cache": "backward leaves the cache as it found it",
+    }
     LAM = 0.3
 
     def run_probe(self, backward, hidden):
@@ -347,8 +342,9 @@ class BackwardSuite(WatchedSuite):
         text = f"X of shape {X.shape}, layers {_sizes(hidden)}"
         if "forward" in results:
             bad = results["forward"]
-            return {p.name: (bad.code if bad.code == "not-implemented" else "exception",
-                             explain(bad.code, "forward (needed by backward)", p.name, bad, 0)) for p in self.parts}
+            verdict = raised("forward (needed by backward)", bad)
+            return dict.fromkeys(self.parts, replace(verdict, diagnosis="not-implemented" if bad.code ==
+                                                     "not-implemented" else "exception"))
         own_forward_right = np.allclose(results["own_probs"], reference_forward(params, X), rtol=1e-7) \
             if not isinstance(results["own_probs"], Raised) else False
         fd = None if own_forward_right or isinstance(results["fd_probs"], Raised) else results["fd_probs"]
@@ -367,12 +363,12 @@ class BackwardSuite(WatchedSuite):
         reg_bugs = {code_bug: reference_backward(params, X, y, self.LAM, code_bug[1]) for code_bug in BACKWARD_BUGS
                     if code_bug[0] == "regularization"}
         fd_reg = self.fd_grads(fd, params, y, self.LAM) if fd is not None else None
-        found["regularization"] = ("ok", "")
-        if not all(found[p][0] == "ok" for p in ("dW_output", "db_output", "dW_hidden", "db_hidden")):
+        found["regularization"] = OK
+        if not all(found[p].passed for p in ("dW_output", "db_output", "dW_hidden", "db_hidden")):
             # judge λ on the difference it makes, so an unregularized bug is not charged twice
             if isinstance(reg, Raised) or isinstance(plain_grads, Raised):
                 bad = reg if isinstance(reg, Raised) else plain_grads
-                found["regularization"] = (bad.code, explain(bad.code, "backward", "regularization", bad, 0))
+                found["regularization"] = raised("backward", bad)
             else:
                 found["regularization"] = self.judge_difference(reg, plain_grads, params, text)
         else:
@@ -380,21 +376,21 @@ class BackwardSuite(WatchedSuite):
                                                         range(len(params)), None, text + f", lam={self.LAM}", len(y))
         first, again = results["grads_first"], results["grads_again"]
         if isinstance(first, Raised) or isinstance(again, Raised):
-            found["cache"] = unless_stub("backward", "cache", first)
+            found["cache"] = unless_stub("backward", first)
         elif all(np.allclose(a, b, rtol=1e-12) for pa, pb in zip(first, again) for a, b in zip(pa, pb)):
-            found["cache"] = ("ok", "")
+            found["cache"] = OK
         else:
-            found["cache"] = ("mutation", "[cache] backward gave different gradients when called twice on the same "
-                              f"cache ({text}). Likely cause: {BACKWARD_CAUSES['mutation']}")
+            found["cache"] = failed("mutation", f"backward gave different gradients when called twice on the same "
+                                                f"cache ({text}).", BACKWARD_CAUSES["mutation"])
         return found
 
     @staticmethod
     def judge_layers(part, got, expected, bugs, fd, layers, which, text, n):
         if isinstance(got, Raised):
-            return got.code, explain(got.code, "backward", part, got, 0, causes=BACKWARD_CAUSES)
+            return raised("backward", got, causes=BACKWARD_CAUSES)
         if len(got) != len(expected):
-            return "shape", (f"[{part}] backward returned {len(got)} (dW, db) pairs for {len(expected)} layers "
-                             f"({text}). Likely cause: one pair per layer, in the order of params.")
+            return failed("shape", f"backward returned {len(got)} (dW, db) pairs for {len(expected)} layers ({text}).",
+                          "one pair per layer, in the order of params.")
         for layer in layers:
             for w in ((0, 1) if which is None else (which,)):
                 name = f"{'dW' if w == 0 else 'db'} of layer {layer}"
@@ -404,38 +400,38 @@ class BackwardSuite(WatchedSuite):
                         np.allclose(value, fd[layer][w], rtol=1e-5, atol=1e-7):
                     continue  # consistent with the student's own (wrong) forward: that bug was charged there
                 alternatives = [(code, bug_grads[layer][w]) for (code, _), bug_grads in bugs.items()]
-                code, message = finding("backward", part, value, target, alternatives=alternatives, batch=n,
-                                        probe_text=f"{text}, {name}", causes=BACKWARD_CAUSES)
-                if code != "ok":
-                    return code, message
-        return "ok", ""
+                verdict = finding("backward", part, value, target, alternatives=alternatives, batch=n,
+                                  probe_text=f"{text}, {name}", causes=BACKWARD_CAUSES)
+                if not verdict.passed:
+                    return verdict
+        return OK
 
     def judge_difference(self, reg, plain_grads, params, text):
         for layer, ((dW1, db1), (dW0, db0), (W, _)) in enumerate(zip(reg, plain_grads, params)):
-            code, message = finding("backward", "regularization", np.asarray(dW1) - np.asarray(dW0), self.LAM * W,
-                                    alternatives=[("regularization", 0 * W), ("regularization", 2 * self.LAM * W)],
-                                    probe_text=f"{text}: dW(λ={self.LAM}) − dW(λ=0) of layer {layer}",
-                                    causes=BACKWARD_CAUSES)
-            if code == "ok":
-                code, message = finding("backward", "regularization", np.asarray(db1) - np.asarray(db0),
-                                        np.zeros_like(db0), alternatives=[],
-                                        probe_text=f"{text}: db(λ={self.LAM}) − db(λ=0) of layer {layer}",
-                                        causes={"mismatch": BACKWARD_CAUSES["regularization"],
-                                                "shape": BACKWARD_CAUSES["axis"]})
-                if code == "mismatch":
-                    code = "regularization"
-            if code != "ok":
-                return code, message
-        return "ok", ""
+            verdict = finding("backward", "regularization", np.asarray(dW1) - np.asarray(dW0), self.LAM * W,
+                              alternatives=[("regularization", 0 * W), ("regularization", 2 * self.LAM * W)],
+                              probe_text=f"{text}: dW(λ={self.LAM}) − dW(λ=0) of layer {layer}",
+                              causes=BACKWARD_CAUSES)
+            if verdict.passed:
+                verdict = finding("backward", "regularization", np.asarray(db1) - np.asarray(db0),
+                                  np.zeros_like(db0), alternatives=[],
+                                  probe_text=f"{text}: db(λ={self.LAM}) − db(λ=0) of layer {layer}",
+                                  causes={"mismatch": BACKWARD_CAUSES["regularization"],
+                                          "shape": BACKWARD_CAUSES["axis"]})
+                if verdict.diagnosis == "mismatch":
+                    verdict = replace(verdict, diagnosis="regularization")
+            if not verdict.passed:
+                return verdict
+        return OK
 
 
 # ---- sgd_step -------------------------------------------------------------------------------------
 
 
-class SgdStepSuite(WatchedSuite):
+class SgdStepSuite(Suite):
     target, reference, signature = "sgd_step", ref.sgd_step, "sgd_step(params, grads, lr)"
-    parts = (Part("values", "W − lr dW and b − lr db for every layer"),
-             Part("inputs", "params and grads are left untouched (new arrays returned)"))
+    parts: ClassVar[dict] = {"values": "W − lr dW and b − lr db for every layer",
+                             "inputs": "params and grads are left untouched (new arrays returned)"}
 
     def inputs(self, hidden):
         params, _, _ = probe_params(self.target, hidden)
@@ -456,44 +452,45 @@ class SgdStepSuite(WatchedSuite):
         expected = [(W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(params, grads)]
         plus = [(W + lr * dW, b + lr * db) for (W, b), (dW, db) in zip(params, grads)]
         got = results["writable"]
-        found = {"values": ("ok", "")}
-        if isinstance(got, Raised) or len(got) != len(expected):
-            code = got.code if isinstance(got, Raised) else "shape"
-            found["values"] = (code, explain(code, "sgd_step", "values", got, 0)) if isinstance(got, Raised) else (
-                code, f"[values] sgd_step returned {len(got)} layers, expected {len(expected)}.")
+        found = {"values": OK}
+        if isinstance(got, Raised):
+            found["values"] = raised("sgd_step", got)
+        elif len(got) != len(expected):
+            found["values"] = failed("shape", f"sgd_step returned {len(got)} layers, expected {len(expected)}.", "")
         else:
             for layer, ((W, b), (eW, eb), (pW, pb)) in enumerate(zip(got, expected, plus)):
                 for value, target, wrong, name in ((W, eW, pW, "W"), (b, eb, pb, "b")):
-                    code, message = finding("sgd_step", "values", value, target, alternatives=[("sign", wrong)],
-                                            probe_text=f"lr={lr}, layer {layer} {name}",
-                                            causes={"sign": "gradient descent steps against the gradient: W − lr·dW."})
-                    if code != "ok":
-                        found["values"] = (code, message)
+                    found["values"] = finding("sgd_step", "values", value, target, alternatives=[("sign", wrong)],
+                                              probe_text=f"lr={lr}, layer {layer} {name}",
+                                              causes={"sign": "gradient descent steps against the gradient: "
+                                                              "W − lr·dW."})
+                    if not found["values"].passed:
                         break
-                if found["values"][0] != "ok":
+                if not found["values"].passed:
                     break
         frozen_result = results["frozen"]
         unchanged = all(np.array_equal(W_after, W) and np.array_equal(b_after, b)
                         for (W_after, b_after), (W, b) in zip(results["after"], params))
         if (isinstance(frozen_result, Raised) and frozen_result.code == "mutation") or not unchanged:
-            found["inputs"] = ("mutation", "[inputs] sgd_step changed the params it was given (W -= lr * dW works in "
-                               "place). Likely cause: return new arrays, W - lr * dW, so the caller's params survive.")
+            found["inputs"] = failed("mutation", "sgd_step changed the params it was given (W -= lr * dW works in "
+                                                 "place).",
+                                     "return new arrays, W - lr * dW, so the caller's params survive.")
         elif isinstance(frozen_result, Raised):
-            found["inputs"] = (frozen_result.code, explain(frozen_result.code, "sgd_step", "inputs", frozen_result, 0))
+            found["inputs"] = raised("sgd_step", frozen_result)
         else:
-            found["inputs"] = ("ok", "")
+            found["inputs"] = OK
         return found
 
 
 # ---- train ----------------------------------------------------------------------------------------
 
 
-class TrainSuite(WatchedSuite):
+class TrainSuite(Suite):
     target, reference = "train", ref.train
     signature = "train(X, y, layer_sizes, lr, epochs, batch_size, lam, rng)"
-    parts = (Part("accuracy", "held-out accuracy on the digits ≥ 95 % (visible) / 96 % (hidden)"),
-             Part("history", "a history with one loss per epoch, going down"),
-             Part("deterministic", "the same rng seed gives the same params"))
+    parts: ClassVar[dict] = {"accuracy": "held-out accuracy on the digits ≥ 95 % (visible) / 96 % (hidden)",
+                             "history": "a history with one loss per epoch, going down",
+                             "deterministic": "the same rng seed gives the same params"}
     SETTINGS: ClassVar[dict] = {False: dict(layer_sizes=[64, 48, 10], lr=0.5, epochs=25, batch_size=32, lam=1e-4),
                 True: dict(layer_sizes=[64, 64, 10], lr=0.5, epochs=40, batch_size=16, lam=1e-4)}
     THRESHOLD: ClassVar[dict] = {False: 0.95, True: 0.96}
@@ -522,37 +519,37 @@ class TrainSuite(WatchedSuite):
         settings = self.SETTINGS[hidden]
         where = f"train(digits, **{settings})"
         if isinstance(run, Raised):
-            return {p.name: (run.code, explain(run.code, where, p.name, run, 0)) for p in self.parts}
+            return dict.fromkeys(self.parts, raised(where, run))
         _, _, X_test, y_test = load_digits()
         found = {}
         try:
             accuracy = float(np.mean(reference_forward(run, X_test).argmax(axis=1) == y_test))
         except ValueError as error:
             accuracy = None
-            found["accuracy"] = ("shape", f"[accuracy] {where} returned params the network cannot use: {error}.")
+            found["accuracy"] = failed("shape", f"{where} returned params the network cannot use: {error}.", "")
         if accuracy is not None:
             need = self.THRESHOLD[hidden]
-            found["accuracy"] = ("ok", "") if accuracy >= need else (
-                "mismatch", f"[accuracy] {where}: held-out accuracy {accuracy:.1%}, expected at least {need:.0%}. "
-                "Likely cause: check that every epoch visits all samples in minibatches, that the step uses the "
-                "gradients of the current batch, and that params are updated (sgd_step's result kept).")
+            found["accuracy"] = OK if accuracy >= need else failed(
+                "mismatch", f"{where}: held-out accuracy {accuracy:.1%}, expected at least {need:.0%}.",
+                "check that every epoch visits all samples in minibatches, that the step uses the gradients of the "
+                "current batch, and that params are updated (sgd_step's result kept).")
         losses = results.get("losses")
         if isinstance(losses, Raised) or losses is None:
-            found["history"] = ("shape", f"[history] {where}: the history should be a dict with 'loss' (one value "
-                                "per epoch) or a list of per-epoch losses.")
+            found["history"] = failed("shape", f"{where}: the history should be a dict with 'loss' (one value per "
+                                               "epoch) or a list of per-epoch losses.", "")
         elif len(losses) != settings["epochs"]:
-            found["history"] = ("shape", f"[history] {where}: {len(losses)} losses for {settings['epochs']} epochs. "
-                                "Likely cause: record one loss per epoch.")
+            found["history"] = failed("shape", f"{where}: {len(losses)} losses for {settings['epochs']} epochs.",
+                                      "record one loss per epoch.")
         elif not losses[-1] < losses[0]:
-            found["history"] = ("mismatch", f"[history] {where}: the loss went from {losses[0]:.3g} to "
-                                f"{losses[-1]:.3g}. Likely cause: the step direction or the learning rate.")
+            found["history"] = failed("mismatch", f"{where}: the loss went from {losses[0]:.3g} to {losses[-1]:.3g}.",
+                                      "the step direction or the learning rate.")
         else:
-            found["history"] = ("ok", "")
+            found["history"] = OK
         again = results.get("again")
         same = not isinstance(again, Raised) and len(again) == len(run) and all(
             np.array_equal(a, b) for pa, pb in zip(run, again) for a, b in zip(pa, pb))
-        found["deterministic"] = ("ok", "") if same else (
-            "state", f"[deterministic] {where}: two runs with the same seed gave different params. Likely cause: "
+        found["deterministic"] = OK if same else failed(
+            "state", f"{where}: two runs with the same seed gave different params.",
             "take all randomness (init, shuffling) from the rng argument.")
         return found
 

@@ -1,5 +1,6 @@
 """Checks for ps4_flow_graph: modules with fprop/bprop, Sequential, topological_order."""
 
+from dataclasses import replace
 from typing import ClassVar
 
 import numpy as np
@@ -7,12 +8,11 @@ import numpy as np
 from .. import graph as ref_graph
 from .. import modules as ref
 from ..losses import log_softmax, softmax
-from .core import Part, Raised, WatchedSuite, call, explain, finding, frozen, unless_stub
+from .engine import OK, Raised, Suite, call, copied, explain, failed, finding, frozen, raised, unless_stub
+from .parts import FD_STEP, agrees_with_own_forward, fresh_twin, stability
 from .probes import dims, labels, mixed, rng_for
 
-
-def _copy(value):
-    return value.copy() if isinstance(value, np.ndarray) else value
+_copy = copied
 
 
 def _attr(obj, name):
@@ -23,18 +23,18 @@ def _attr(obj, name):
 # ---- Linear -------------------------------------------------------------------------------------
 
 
-class LinearSuite(WatchedSuite):
+class LinearSuite(Suite):
     target = "Linear"
     reference = ref.Linear
     signature = "Linear(n_in, n_out, rng)"
-    parts = (
-        Part("init", "W of shape (n_in, n_out) drawn from rng, b zeros of shape (n_out,)"),
-        Part("fprop", "y = x W + b"),
-        Part("grad_x", "bprop returns grad_x = grad_y Wᵀ"),
-        Part("grad_W", "bprop sets grad_W = xᵀ grad_y"),
-        Part("grad_b", "bprop sets grad_b = Σ_n grad_y"),
-        Part("state", "a second identical fprop/bprop gives the same gradients"),
-    )
+    parts: ClassVar[dict] = {
+        "init": "W of shape (n_in, n_out) drawn from rng, b zeros of shape (n_out,)",
+        "fprop": "y = x W + b",
+        "grad_x": "bprop returns grad_x = grad_y Wᵀ",
+        "grad_W": "bprop sets grad_W = xᵀ grad_y",
+        "grad_b": "bprop sets grad_b = Σ_n grad_y",
+        "state": "a second identical fprop/bprop gives the same gradients",
+    }
 
     def inputs(self, hidden, square=False):
         n, n_in, n_out = dims(hidden)
@@ -75,8 +75,7 @@ class LinearSuite(WatchedSuite):
         found = {}
         init = results["init"]
         if isinstance(init, Raised):
-            found["init"] = ("not-implemented" if init.code == "not-implemented" else init.code,
-                             explain(init.code, "Linear(n_in, n_out, rng)", "init", init, W))
+            found["init"] = raised("Linear(n_in, n_out, rng)", init)
         else:
             found["init"] = self.judge_init(init, W.shape)
         found["fprop"] = finding("Linear.fprop", "fprop", results["y"], x @ W + b, probe_text=text,
@@ -89,8 +88,8 @@ class LinearSuite(WatchedSuite):
             if not isinstance(square, Raised) and np.allclose(square, gs @ Ws, rtol=1e-7):
                 grad_x = Raised("transpose", grad_x.message)
         if isinstance(grad_x, Raised) and grad_x.code == "transpose":
-            found["grad_x"] = ("transpose", explain("transpose", "Linear.bprop", "grad_x", grad_x, g @ W.T,
-                               probe_text=text, causes={"transpose": "grad_x = grad_y @ W.T — you used W, not Wᵀ."}))
+            found["grad_x"] = explain("transpose", "Linear.bprop", "grad_x", grad_x, g @ W.T, probe_text=text,
+                                      causes={"transpose": "grad_x = grad_y @ W.T — you used W, not Wᵀ."})
         else:
             found["grad_x"] = finding("Linear.bprop", "grad_x", grad_x, g @ W.T, alternatives=alternatives,
                                       batch=n, probe_text=text,
@@ -115,29 +114,29 @@ class LinearSuite(WatchedSuite):
     def judge_init(init, shape):
         W0, b0, W_twin = init
         where = "Linear(n_in, n_out, rng)"
-        code, message = finding(where, "init", np.shape(W0) if not isinstance(W0, Raised) else W0,
-                                np.array(shape), probe_text=f"n_in={shape[0]}, n_out={shape[1]}",
-                                causes={"transpose": "W has shape (n_in, n_out) so that y = x @ W.",
-                                        "mismatch": "W has shape (n_in, n_out) so that y = x @ W."})
-        if code != "ok":
+        verdict = finding(where, "init", np.shape(W0) if not isinstance(W0, Raised) else W0,
+                          np.array(shape), probe_text=f"n_in={shape[0]}, n_out={shape[1]}",
+                          causes={"transpose": "W has shape (n_in, n_out) so that y = x @ W.",
+                                  "mismatch": "W has shape (n_in, n_out) so that y = x @ W."})
+        if not verdict.passed:
             if not isinstance(W0, Raised) and tuple(np.shape(W0)) == shape[::-1]:
-                code = "transpose"
-            return code, message
-        b_code, b_message = finding(where, "init", b0, np.zeros(shape[1]),
-                                    causes={"mismatch": "b starts at zero: np.zeros(n_out)."})
-        if b_code != "ok":
-            return b_code, b_message
+                return replace(verdict, diagnosis="transpose")
+            return verdict
+        verdict = finding(where, "init", b0, np.zeros(shape[1]),
+                          causes={"mismatch": "b starts at zero: np.zeros(n_out)."})
+        if not verdict.passed:
+            return verdict
         W0 = np.asarray(W0, dtype=float)
         if np.all(W0 == 0) or np.unique(W0.round(12)).size < W0.size // 2:
-            return "mismatch", ("[init] Linear(n_in, n_out, rng): W is not random. Likely cause: draw W from rng "
-                                "(e.g. rng.standard_normal((n_in, n_out)) * scale); equal weights stay equal forever.")
+            return failed("mismatch", f"{where}: W is not random.", "draw W from rng (e.g. rng.standard_normal("
+                          "(n_in, n_out)) * scale); equal weights stay equal forever.")
         if not (isinstance(W_twin, np.ndarray) and np.array_equal(W0, W_twin)):
-            return "state", ("[init] Linear(n_in, n_out, rng): two layers built with the same seed differ. Likely "
-                             "cause: draw the weights from the rng argument, not from np.random or a fixed seed.")
+            return failed("state", f"{where}: two layers built with the same seed differ.",
+                          "draw the weights from the rng argument, not from np.random or a fixed seed.")
         if not 1e-3 < np.std(W0) < 2.0:
-            return "scale", (f"[init] Linear(n_in, n_out, rng): W has standard deviation {np.std(W0):.3g}. Likely "
-                             "cause: use a small scale such as 1/√n_in.")
-        return "ok", ""
+            return failed("scale", f"{where}: W has standard deviation {np.std(W0):.3g}.",
+                          "use a small scale such as 1/√n_in.")
+        return OK
 
     @staticmethod
     def judge_state(results, grad_W, grad_b):
@@ -147,25 +146,25 @@ class LinearSuite(WatchedSuite):
             if isinstance(first, Raised) or isinstance(again, Raised) or first is None:
                 continue
             if not np.allclose(again, first, rtol=1e-12, atol=0):
-                code = "state"
-                return code, (f"[state] Linear.bprop: calling fprop/bprop twice with the same input changed {name} "
-                              f"(first {np.linalg.norm(first):.3g}, then {np.linalg.norm(again):.3g} in norm). "
-                              "Likely cause: set gradients with `=`, don't accumulate them with `+=`.")
-        return not_implemented("Linear.bprop", results.get("grad_W"), results.get("grad_b"))
+                return failed("state", f"Linear.bprop: calling fprop/bprop twice with the same input changed {name} "
+                                       f"(first {np.linalg.norm(first):.3g}, then {np.linalg.norm(again):.3g} in "
+                                       "norm).",
+                              "set gradients with `=`, don't accumulate them with `+=`.")
+        return unless_stub("Linear.bprop", results.get("grad_W"), results.get("grad_b"))
 
 
 # ---- activations --------------------------------------------------------------------------------
 
 
-class ActivationSuite(WatchedSuite):
+class ActivationSuite(Suite):
     """Sigmoid, Tanh, ReLU: value, gradient, large inputs, no hidden state."""
 
-    parts = (
-        Part("fprop", "y = f(x) entry by entry"),
-        Part("bprop", "grad_x = grad_y ⊙ f'(x)"),
-        Part("stability", "no overflow, NaN or inf for |x| up to 1e4"),
-        Part("state", "bprop after a second fprop uses the second input"),
-    )
+    parts: ClassVar[dict] = {
+        "fprop": "y = f(x) entry by entry",
+        "bprop": "grad_x = grad_y ⊙ f'(x)",
+        "stability": "no overflow, NaN or inf for |x| up to 1e4",
+        "state": "bprop after a second fprop uses the second input",
+    }
 
     def inputs(self, hidden):
         n, d, _ = dims(hidden)
@@ -202,77 +201,16 @@ class ActivationSuite(WatchedSuite):
         found["bprop"] = finding(f"{where}.bprop", "bprop", results["grad_x"], g * self.df(x),
                                  alternatives=self.bugs(x, g), batch=len(x), probe_text=text,
                                  causes=self.causes)
-        if found["fprop"][0] != "ok" and found["bprop"][0] != "ok" and agrees_with_own_fprop(results, g):
-            found["bprop"] = ("ok", "")  # the derivative of the student's own (wrong) fprop: charged once, there
+        if not found["fprop"].passed and not found["bprop"].passed and agrees_with_own_forward(
+                results.get("y_plus"), results.get("y_minus"), results.get("grad_x"), g):
+            found["bprop"] = OK  # the derivative of the student's own (wrong) fprop: charged once, there
         big = np.linspace(-1e4, 1e4, 35).reshape(7, 5)
-        found["stability"] = judge_stability(
-            [(f"{where}.fprop", results["big"], self.f(big), found["fprop"][0] == "ok"),
-             (f"{where}.bprop", results.get("big_grad"), self.df(big), found["bprop"][0] == "ok")],
+        found["stability"] = stability(
+            [(f"{where}.fprop", results["big"], self.f(big), found["fprop"].passed),
+             (f"{where}.bprop", results.get("big_grad"), self.df(big), found["bprop"].passed)],
             "x from -1e4 to 1e4")
-        found["state"] = judge_state(f"{where}.bprop", results["grad_x2"], results.get("grad_x2_fresh"))
+        found["state"] = fresh_twin(f"{where}.bprop", results["grad_x2"], results.get("grad_x2_fresh"))
         return found
-
-
-def not_implemented(where, *results):
-    """A part that only makes sense once the rest works: fails while the code is a stub, else passes."""
-    for result in results:
-        if (isinstance(result, Raised) and result.code == "not-implemented") or result is None:
-            return "not-implemented", f"[state] {where} is not implemented yet."
-    return "ok", ""
-
-
-def judge_stability(checks, probe_text, cause=None):
-    """Large inputs: no overflow, NaN or inf; the values themselves are compared only where the
-    part that judges them on ordinary inputs passed (so a wrong formula is charged once)."""
-    causes = {"unstable": cause or GENERIC_UNSTABLE, "mismatch": cause or GENERIC_UNSTABLE}
-    for where, got, expected, compare_values in checks:
-        if got is None:
-            continue
-        if isinstance(got, Raised):
-            if got.code == "exception" and not compare_values:
-                continue  # the same exception already cost points where it first appeared
-            return got.code, explain(got.code, where, "stability", got, expected, probe_text=probe_text,
-                                     causes=causes)
-        array = np.asarray(got, dtype=float) if np.ndim(got) or np.isscalar(got) else None
-        if array is not None and not np.all(np.isfinite(array)):
-            return "unstable", explain("unstable", where, "stability", got, expected, probe_text=probe_text,
-                                       causes=causes)
-        if compare_values:
-            code, message = finding(where, "stability", got, expected, probe_text=probe_text, causes=causes)
-            if code != "ok":
-                return code, message
-    return "ok", ""
-
-
-def judge_state(where, second, fresh):
-    """State: a box used before must answer a new fprop/bprop exactly as a fresh box does."""
-    if isinstance(fresh, Raised) or fresh is None:
-        return not_implemented(where, fresh, second)  # other failures of a fresh box cost elsewhere
-    if isinstance(second, Raised):
-        return second.code, explain(second.code, where, "state", second, fresh, probe_text="a second fprop")
-    if np.shape(second) == np.shape(fresh) and np.allclose(second, fresh, rtol=1e-12, atol=1e-300):
-        return "ok", ""
-    return "state", (f"[state] {where}: after a second fprop on new inputs, bprop gave a different answer from a "
-                     "fresh box given the same inputs. Likely cause: bprop must use what the latest fprop kept, "
-                     "and set (not accumulate) what it computes.")
-
-
-FD_STEP = 1e-6
-
-
-def agrees_with_own_fprop(results, g):
-    """Does bprop match central differences of the student's own fprop (computed here, from its outputs)?"""
-    plus, minus, got = results.get("y_plus"), results.get("y_minus"), results.get("grad_x")
-    if any(isinstance(v, Raised) or v is None for v in (plus, minus, got)):
-        return False
-    try:
-        numeric = g * (np.asarray(plus, dtype=float) - np.asarray(minus, dtype=float)) / (2 * FD_STEP)
-        return bool(np.allclose(np.asarray(got, dtype=float), numeric, rtol=1e-5, atol=1e-7))
-    except ValueError:
-        return False
-
-
-GENERIC_UNSTABLE = "large inputs overflow: use a formula that never exponentiates a large positive number."
 
 
 class SigmoidSuite(ActivationSuite):
@@ -343,14 +281,14 @@ class ReLUSuite(ActivationSuite):
 # ---- SoftmaxCrossEntropy ------------------------------------------------------------------------
 
 
-class SoftmaxCrossEntropySuite(WatchedSuite):
+class SoftmaxCrossEntropySuite(Suite):
     target, reference, signature = "SoftmaxCrossEntropy", ref.SoftmaxCrossEntropy, "SoftmaxCrossEntropy()"
-    parts = (
-        Part("loss", "mean over the batch of −log softmax(z)[y]"),
-        Part("grad", "bprop() = (softmax(z) − onehot(y)) / N"),
-        Part("stability", "finite loss and gradient for logits up to 1e4"),
-        Part("state", "bprop uses the latest fprop"),
-    )
+    parts: ClassVar[dict] = {
+        "loss": "mean over the batch of −log softmax(z)[y]",
+        "grad": "bprop() = (softmax(z) − onehot(y)) / N",
+        "stability": "finite loss and gradient for logits up to 1e4",
+        "state": "bprop uses the latest fprop",
+    }
 
     def inputs(self, hidden):
         n, _, k = dims(hidden)
@@ -404,24 +342,24 @@ class SoftmaxCrossEntropySuite(WatchedSuite):
                     "sign": "∂L/∂z = softmax(z) − onehot(y), not onehot − softmax."})
         big = np.array([[1e4, 0.0, -1e4], [0.0, 1e4, 1e4], [-1e4, -1e4, 0.0]])
         big_loss, big_grad = self.reference_values(big, np.array([2, 1, 0]))
-        found["stability"] = judge_stability(
-            [("SoftmaxCrossEntropy.fprop", results["big_loss"], big_loss, found["loss"][0] == "ok"),
-             ("SoftmaxCrossEntropy.bprop", results["big_grad"], big_grad, found["grad"][0] == "ok")],
+        found["stability"] = stability(
+            [("SoftmaxCrossEntropy.fprop", results["big_loss"], big_loss, found["loss"].passed),
+             ("SoftmaxCrossEntropy.bprop", results["big_grad"], big_grad, found["grad"].passed)],
             "logits up to ±1e4", cause="subtract each row's max before exp, and use log-sum-exp.")
-        found["state"] = judge_state("SoftmaxCrossEntropy.bprop", results["grad2"], results.get("grad2_fresh"))
+        found["state"] = fresh_twin("SoftmaxCrossEntropy.bprop", results["grad2"], results.get("grad2_fresh"))
         return found
 
 
 # ---- Sequential ----------------------------------------------------------------------------------
 
 
-class SequentialSuite(WatchedSuite):
+class SequentialSuite(Suite):
     target, reference, signature = "Sequential", ref.Sequential, "Sequential(modules)"
-    parts = (
-        Part("fprop", "runs the modules in order"),
-        Part("bprop", "runs them in reverse order, passing each grad along, and returns grad_x"),
-        Part("params", "every module's parameter gradients are set"),
-    )
+    parts: ClassVar[dict] = {
+        "fprop": "runs the modules in order",
+        "bprop": "runs them in reverse order, passing each grad along, and returns grad_x",
+        "params": "every module's parameter gradients are set",
+    }
 
     def inputs(self, hidden, square=False):
         n, d_in, d_out = dims(hidden)
@@ -479,16 +417,16 @@ class SequentialSuite(WatchedSuite):
                                                        "and return the last one.",
                                          "exception": "bprop runs the modules in reverse: reversed(self.modules)."})
         got = results["grads"]
-        if found["bprop"][0] != "ok":
-            found["params"] = unless_stub("Sequential.bprop", "params", results["grad_x"])
+        if not found["bprop"].passed:
+            found["params"] = unless_stub("Sequential.bprop", results["grad_x"])
         elif isinstance(got, Raised):
-            found["params"] = (got.code, explain(got.code, "Sequential.bprop", "params", got, grads[0]))
+            found["params"] = raised("Sequential.bprop", got)
         else:
-            found["params"] = ("ok", "")
+            found["params"] = OK
             for (name, expected), value in zip(zip(("0.grad_W", "0.grad_b", "2.grad_W", "2.grad_b"), grads), got):
-                code, message = finding("Sequential.bprop", "params", value, expected, probe_text=f"{text}, {name}")
-                if code != "ok":
-                    found["params"] = (code, message)
+                verdict = finding("Sequential.bprop", "params", value, expected, probe_text=f"{text}, {name}")
+                if not verdict.passed:
+                    found["params"] = verdict
                     break
         return found
 
@@ -496,12 +434,12 @@ class SequentialSuite(WatchedSuite):
 # ---- topological_order ------------------------------------------------------------------------
 
 
-class TopologicalOrderSuite(WatchedSuite):
+class TopologicalOrderSuite(Suite):
     target, reference, signature = "topological_order", ref_graph.topological_order, "topological_order(graph)"
-    parts = (
-        Part("order", "every node exactly once, after all of its inputs"),
-        Part("cycle", "a cycle raises ValueError"),
-    )
+    parts: ClassVar[dict] = {
+        "order": "every node exactly once, after all of its inputs",
+        "cycle": "a cycle raises ValueError",
+    }
 
     def inputs(self, hidden):
         if not hidden:
@@ -537,32 +475,32 @@ class TopologicalOrderSuite(WatchedSuite):
         order = results["order"]
         found = {}
         if isinstance(order, Raised):
-            found["order"] = (order.code, explain(order.code, "topological_order", "order", order, [0]))
+            found["order"] = raised("topological_order", order)
         elif not isinstance(order, list) or sorted(order) != sorted(nodes):
             got = sorted(order) if isinstance(order, list) else order
             missing = sorted(nodes - set(order)) if isinstance(order, list) else []
-            found["order"] = ("mismatch", f"[order] topological_order returned {got!r}; expected every node exactly "
-                              f"once ({len(nodes)} nodes){', missing ' + repr(missing) if missing else ''}. Likely "
-                              "cause: leaves (inputs that are not keys) are nodes too, and each node is emitted once.")
+            found["order"] = failed("mismatch", f"topological_order returned {got!r}; expected every node exactly "
+                                    f"once ({len(nodes)} nodes){', missing ' + repr(missing) if missing else ''}.",
+                                    "leaves (inputs that are not keys) are nodes too, and each node is emitted once.")
         else:
             position = {node: i for i, node in enumerate(order)}
             late = [(node, p) for node, inputs in graph.items() for p in inputs if position[p] > position[node]]
-            found["order"] = ("ok", "") if not late else (
-                "mismatch", f"[order] topological_order put {late[0][0]!r} before its input {late[0][1]!r} "
-                f"(order {order}). Likely cause: emit a node only after all of its inputs (depth-first, post-order).")
+            found["order"] = OK if not late else failed(
+                "mismatch", f"topological_order put {late[0][0]!r} before its input {late[0][1]!r} (order {order}).",
+                "emit a node only after all of its inputs (depth-first, post-order).")
         cycle = results["cycle"]
         if isinstance(cycle, Raised):
-            found["cycle"] = (cycle.code, explain(cycle.code, "topological_order", "cycle", cycle, [0],
-                              probe_text="a graph with the cycle a → b → c → a",
-                              causes={"timeout": "a cycle makes a naive search loop forever: track the nodes on "
-                                                 "the current path and raise ValueError when you meet one again."}))
+            found["cycle"] = raised("topological_order", cycle, probe_text="a graph with the cycle a → b → c → a",
+                                    causes={"timeout": "a cycle makes a naive search loop forever: track the nodes "
+                                                       "on the current path and raise ValueError when you meet one "
+                                                       "again."})
         elif cycle[0] == "raised" and cycle[1].startswith("ValueError"):
-            found["cycle"] = ("ok", "")
+            found["cycle"] = OK
         else:
             what = f"raised {cycle[1]}" if cycle[0] == "raised" else f"returned {cycle[1]}"
-            found["cycle"] = ("mismatch", f"[cycle] topological_order {what} on a graph with the cycle a → b → c → a; "
-                              "expected ValueError. Likely cause: track the nodes on the current path and raise "
-                              "ValueError when you meet one again.")
+            found["cycle"] = failed("mismatch", f"topological_order {what} on a graph with the cycle a → b → c → a; "
+                                    "expected ValueError.", "track the nodes on the current path and raise "
+                                    "ValueError when you meet one again.")
         return found
 
 

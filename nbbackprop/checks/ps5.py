@@ -25,47 +25,34 @@ Choices worth knowing when reading a verdict:
   wrong, never which — else the visible test would answer the question.
 """
 
+from functools import cache
+from typing import ClassVar
+
 import numpy as np
 
 from .. import gradcheck as ref
 from .. import modules as ref_modules
-from ..mystery import MYSTERY_MODULES
-from .core import (
-    DELEGATION,
-    Part,
-    Raised,
-    Suite,
-    WatchedSuite,
-    as_numbers,
-    call,
-    explain,
-    finding,
-    fmt,
-    frozen,
-    reference_code,
-    watch_calls,
-    with_collaborators,
-)
+from ..mystery import MYSTERY_MODULES, N_FEATURES
+from .compare import as_numbers, fmt
+from .engine import OK, Raised, Suite, call, failed, finding, frozen, raised, with_collaborators
 from .probes import dims, mixed, rng_for
-
-BUGGY = frozenset({"BoxB", "BoxE", "BoxF", "BoxG"})
-"""The mystery modules whose ``bprop`` is wrong (the answer of ``buggy_modules``)."""
 
 SMALL = 1e-6  # a right check of a right module: ~1e-10 here; one-sided differences give ~1e-5
 LARGE = 1e-3  # a right check of a planted bug: 1/3 or more here
+SUSPECT = 1e-4  # a mystery box is buggy when one of its relative errors is above this
 
 
-class GradcheckSuite(WatchedSuite):
-    """A watched suite whose probe watches several reference functions (the target and its helpers)."""
-
-    references = ()
-
-    def probe(self, candidate, hidden=False):
-        seen = set()
-        with watch_calls(reference_code(*self.references), seen):
-            results = self.run_probe(candidate, hidden)
-        results[DELEGATION] = sorted(seen)
-        return results
+@cache
+def buggy_boxes():
+    """The mystery modules whose ``bprop`` is wrong, found as a student should find them: the reference
+    gradient check on every box, on inputs of order 1. (Computed when judging, never written down.)"""
+    found = set()
+    for name, box in MYSTERY_MODULES.items():
+        rng = np.random.default_rng(0)
+        x = mixed(rng, (5, N_FEATURES), 0.3, 1.5)
+        if max(ref.check_module(box(rng), x).values()) > SUSPECT:
+            found.add(name)
+    return frozenset(found)
 
 
 def _same_or_raised(results):
@@ -117,16 +104,16 @@ COPY = ("f() reads x itself: perturb the entries of x in place (x[i] += h …), 
 IGNORED_H = "use the h you were given: the test passes h=0.01 and expects differences taken with it."
 
 
-class NumericalGradientSuite(GradcheckSuite):
+class NumericalGradientSuite(Suite):
     target = "numerical_gradient"
     signature = "numerical_gradient(f, x, h=1e-5)"
     reference = ref.numerical_gradient
-    references = (ref.numerical_gradient, ref._central_difference)
-    parts = (
-        Part("value", "the gradient of Σ A ⊙ x is A, for x of any shape"),
-        Part("restored", "x holds exactly its original values afterwards"),
-        Part("central", "central differences (f(x + h) − f(x − h)) / 2h with the h given"),
-    )
+    references = (ref._central_difference,)
+    parts: ClassVar[dict] = {
+        "value": "the gradient of Σ A ⊙ x is A, for x of any shape",
+        "restored": "x holds exactly its original values afterwards",
+        "central": "central differences (f(x + h) − f(x − h)) / 2h with the h given",
+    }
 
     def linear_inputs(self, hidden):
         rng = rng_for(self.target, hidden, "value")
@@ -182,17 +169,17 @@ class NumericalGradientSuite(GradcheckSuite):
         for key, (x, _) in (("value", self.linear_inputs(hidden)), ("central", self.curved_inputs(hidden))):
             got = results[key]
             if isinstance(got, Raised):
-                return got.code, explain(got.code, "numerical_gradient", "restored", got, x)
+                return raised("numerical_gradient", got)
             after = as_numbers(results[f"{key}_x"])
             if after is not None and after.shape == x.shape and np.array_equal(after, x):
                 continue
             if after is None or after.shape != x.shape:
-                return "mutation", ("[restored] numerical_gradient: x lost its shape or values. Likely cause: "
-                                    "change one entry at a time and put it back.")
+                return failed("mutation", "numerical_gradient: x lost its shape or values.",
+                              "change one entry at a time and put it back.")
             moved = np.argwhere(after != x)
             index = tuple(int(i) for i in moved[0])
             gap = float(np.max(np.abs(after - x)))
-            where = (f"[restored] numerical_gradient changed {len(moved)} of the {x.size} entries of x "
+            where = (f"numerical_gradient changed {len(moved)} of the {x.size} entries of x "
                      f"(x of shape {x.shape}); at index {index} x was {float(x[index])!r}, afterwards "
                      f"{float(after[index])!r}.")
             if gap <= 1e-12 * max(float(np.max(np.abs(x))), 1.0):
@@ -201,8 +188,8 @@ class NumericalGradientSuite(GradcheckSuite):
             else:
                 cause = ("put every entry back after its two evaluations (saved = x[i]; …; x[i] = saved): the "
                          "caller's array — a model's weights — must come out as it went in.")
-            return "mutation", f"{where} Likely cause: {cause}"
-        return "ok", ""
+            return failed("mutation", where, cause)
+        return OK
 
 
 # ---- relative_error -------------------------------------------------------------------------------
@@ -242,16 +229,16 @@ REDUCTIONS = {  # from entrywise errors to one number: the contract's, then the 
 }
 
 
-class RelativeErrorSuite(GradcheckSuite):
+class RelativeErrorSuite(Suite):
     target = "relative_error"
     signature = "relative_error(a, b)"
     reference = ref.relative_error
-    references = (ref.relative_error, ref.scaled_error)
-    parts = (
-        Part("value", "|a − b| / (|a| + |b|) entry by entry"),
-        Part("max", "the largest entry of it, not the mean"),
-        Part("zeros", "entries where a = b = 0 count as 0 (floor the denominator): no NaN, no warning"),
-    )
+    references = (ref.scaled_error,)
+    parts: ClassVar[dict] = {
+        "value": "|a − b| / (|a| + |b|) entry by entry",
+        "max": "the largest entry of it, not the mean",
+        "zeros": "entries where a = b = 0 count as 0 (floor the denominator): no NaN, no warning",
+    }
 
     def value_pairs(self, hidden):
         """Three pairs, each with one relative error shared by all its entries (the reduction cannot matter)."""
@@ -307,7 +294,7 @@ class RelativeErrorSuite(GradcheckSuite):
                         for name, (fn, cause) in FORMULAS.items() if name != "contract"]
         found["value"] = self.judge_scalars(got, expected, alternatives, "value", text)
         formula = "contract"
-        if found["value"][0] != "ok" and not isinstance(got, Raised):
+        if not found["value"].passed and not isinstance(got, Raised):
             for name, (fn, _) in FORMULAS.items():
                 if name != "contract" and np.allclose(got, [fn(a, b).max() for a, b in pairs], rtol=1e-7, atol=0):
                     formula = name  # the reduction and the floor are judged with the student's own formula
@@ -321,7 +308,7 @@ class RelativeErrorSuite(GradcheckSuite):
         found["max"] = self.judge_scalars(got, [fn(a, b).max()], alternatives, "max",
                                           f"a and b of shape {a.shape}, one entry far off (a = 1.2, b = 0.6)")
         reduce = REDUCTIONS["max"][0]
-        if found["max"][0] != "ok" and not isinstance(got, Raised):
+        if not found["max"].passed and not isinstance(got, Raised):
             for candidate, _ in REDUCTIONS.values():
                 if np.allclose(got, [candidate(fn(a, b), a, b)], rtol=1e-7, atol=0):
                     reduce = candidate  # the floor is judged with the student's own reduction
@@ -381,16 +368,16 @@ class _SigmoidIgnoringUpstream(ref_modules.Sigmoid):
         return self.y * (1.0 - self.y)
 
 
-class CheckModuleSuite(GradcheckSuite):
+class CheckModuleSuite(Suite):
     target = "check_module"
     signature = "check_module(module, x, h=1e-5)"
     reference = ref.check_module
-    references = (ref.check_module, ref.check_model, ref.check_directional)
-    parts = (
-        Part("keys", "'grad_x' and 'grad_<p>' for every parameter p, nothing else"),
-        Part("correct", "tiny errors for right modules; x and the parameters left as they were"),
-        Part("buggy", "a large error, on the right key, for a module with a planted bug"),
-    )
+    references = (ref.check_model, ref.check_directional)
+    parts: ClassVar[dict] = {
+        "keys": "'grad_x' and 'grad_<p>' for every parameter p, nothing else",
+        "correct": "tiny errors for right modules; x and the parameters left as they were",
+        "buggy": "a large error, on the right key, for a module with a planted bug",
+    }
 
     def cases(self, hidden):
         """(label, module, x, the key of the planted bug or None) — rebuilt identically on both sides."""
@@ -428,39 +415,40 @@ class CheckModuleSuite(GradcheckSuite):
         cases = self.cases(hidden)
         first = next((results[label] for label, *_ in cases if isinstance(results[label], Raised)), None)
         if first is not None:
-            return {part.name: (first.code, explain(first.code, "check_module", part.name, first, 0))
-                    for part in self.parts}
-        found = {"keys": ("ok", ""), "correct": ("ok", ""), "buggy": ("ok", "")}
+            return dict.fromkeys(self.parts, raised("check_module", first))
+        found = {"keys": OK, "correct": OK, "buggy": OK}
         for label, module, x, bug in cases:
             got = results[label]
             expected_keys = ["grad_x"] + ["grad_" + p for p in module.param_names]
             if not isinstance(got, dict):
-                verdict = ("shape", f"[keys] check_module returned {type(got).__name__} for {label}; expected a "
-                           f"dict such as {{{', '.join(repr(k) + ': 1e-10' for k in expected_keys)}}}. Likely "
-                           "cause: return a dict key → relative error.")
+                verdict = failed("shape", f"check_module returned {type(got).__name__} for {label}; expected a dict "
+                                          f"such as {{{', '.join(repr(k) + ': 1e-10' for k in expected_keys)}}}.",
+                                 "return a dict key → relative error.")
                 return dict.fromkeys(found, verdict)
-            if found["keys"][0] == "ok" and sorted(got) != sorted(expected_keys):
-                found["keys"] = ("mismatch", (
-                    f"[keys] check_module returned the keys {sorted(got)} for {label}; expected "
-                    f"{sorted(expected_keys)}. Likely cause: one entry 'grad_x' for the input, and one 'grad_' + p "
-                    "for every p in module.param_names (none for an activation) — the gradient bprop sets."))
+            if found["keys"].passed and sorted(got) != sorted(expected_keys):
+                found["keys"] = failed(
+                    "mismatch", f"check_module returned the keys {sorted(got)} for {label}; expected "
+                                f"{sorted(expected_keys)}.",
+                    "one entry 'grad_x' for the input, and one 'grad_' + p for every p in module.param_names (none "
+                    "for an activation) — the gradient bprop sets.")
             values = {}
             for key, value in got.items():
                 array = as_numbers(value)
                 if array is None or array.size != 1:
-                    verdict = ("shape", f"[correct] check_module's {key!r} for {label} is {fmt(value)}; expected one "
-                               "float. Likely cause: each value is relative_error(analytic, numeric), the largest "
-                               "entrywise error — one number per gradient.")
-                    found["correct"] = found["correct"] if found["correct"][0] != "ok" else verdict
+                    verdict = failed("shape", f"check_module's {key!r} for {label} is {fmt(value)}; expected one "
+                                              "float.",
+                                     "each value is relative_error(analytic, numeric), the largest entrywise error "
+                                     "— one number per gradient.")
+                    found["correct"] = found["correct"] if not found["correct"].passed else verdict
                     values = None
                     break
                 values[key] = float(array.reshape(()))
             if values is None:
                 continue
             if bug is None:
-                if found["correct"][0] == "ok":
+                if found["correct"].passed:
                     found["correct"] = self.judge_correct(label, module, x, values, results)
-            elif found["buggy"][0] == "ok" and (bug in values or found["keys"][0] == "ok"):
+            elif found["buggy"].passed and (bug in values or found["keys"].passed):
                 # a missing key is charged once, in keys
                 found["buggy"] = self.judge_buggy(label, module, x, values, bug)
         return found
@@ -469,46 +457,44 @@ class CheckModuleSuite(GradcheckSuite):
     def judge_correct(label, module, x, values, results):
         after = results[f"{label}/x"]
         if not (isinstance(after, np.ndarray) and after.shape == x.shape and np.array_equal(after, x)):
-            return "mutation", (f"[correct] check_module changed the x it was given ({label}, x of shape {x.shape}). "
-                                "Likely cause: copy x first (x = np.array(x, dtype=float)); the caller's data must "
-                                "come out as it went in.")
+            return failed("mutation", f"check_module changed the x it was given ({label}, x of shape {x.shape}).",
+                          "copy x first (x = np.array(x, dtype=float)); the caller's data must come out as it went in.")
         for p, value in zip(module.param_names, results[f"{label}/params"]):
             if not np.array_equal(value, getattr(module, p)):
-                return "mutation", (f"[correct] check_module left {label}'s parameter {p} changed. Likely cause: "
-                                    "every entry perturbed by the finite differences must be put back exactly.")
+                return failed("mutation", f"check_module left {label}'s parameter {p} changed.",
+                              "every entry perturbed by the finite differences must be put back exactly.")
         bad = {key: value for key, value in values.items() if not (np.isfinite(value) and 0 <= value < SMALL)}
         if not bad:
-            return "ok", ""
+            return OK
         key, value = next(iter(bad.items()))
         if not np.isfinite(value):
-            return "unstable", (f"[correct] check_module reported {value} for {key} of {label}. Likely cause: a 0/0 "
-                                "in the relative error (floor its denominator) or a NaN in the objective.")
+            return failed("unstable", f"check_module reported {value} for {key} of {label}.",
+                          "a 0/0 in the relative error (floor its denominator) or a NaN in the objective.")
         if value < 0:
-            return "sign", (f"[correct] check_module reported {value:.2g} for {key} of {label}; a relative error is "
-                            "never negative. Likely cause: |analytic − numeric|, with the absolute value.")
+            return failed("sign", f"check_module reported {value:.2g} for {key} of {label}; a relative error is "
+                                  "never negative.", "|analytic − numeric|, with the absolute value.")
         reference = ref.check_module(module, x).get(key, 0.0)
         band = "far too large" if value > 1e-3 else "suspicious (between 1e-6 and 1e-3)"
-        return "mismatch", (
-            f"[correct] check_module reported {value:.1e} for {key} of a correct {label} on x of shape {x.shape} — "
-            f"{band}; a right check gives about {max(reference, 1e-12):.0e} here. Likely cause: the objective "
-            "must be L = Σ fprop(x) ⊙ R with the same R passed to bprop(R); take the analytic gradients from "
-            "that bprop *before* the finite differences move the module's cache; use central differences.")
+        return failed(
+            "mismatch", f"check_module reported {value:.1e} for {key} of a correct {label} on x of shape {x.shape} — "
+                        f"{band}; a right check gives about {max(reference, 1e-12):.0e} here.",
+            "the objective must be L = Σ fprop(x) ⊙ R with the same R passed to bprop(R); take the analytic gradients "
+            "from that bprop *before* the finite differences move the module's cache; use central differences.")
 
     @staticmethod
     def judge_buggy(label, module, x, values, bug):
         value = values.get(bug, max(values.values(), default=0.0))
         if np.isfinite(value) and value > LARGE:
-            return "ok", ""
+            return OK
         reference = ref.check_module(module, x)[bug]
+        seen = f"check_module reported {value:.1e} for {bug} of {label} (x of shape {x.shape}); a right check " \
+               f"reports {reference:.2g}."
         if bug == "grad_x" and "forgets" in label:
-            return "chain-rule", (
-                f"[buggy] check_module reported {value:.1e} for {bug} of {label} (x of shape {x.shape}); a right "
-                f"check reports {reference:.2g}. Likely cause: the upstream gradient R is all ones (or L = Σ fprop(x)):"
-                " then a bprop that ignores grad_y looks right. Draw R at random, L = Σ fprop(x) ⊙ R, bprop(R).")
-        return "mismatch", (
-            f"[buggy] check_module reported {value:.1e} for {bug} of {label} (x of shape {x.shape}); a right check "
-            f"reports {reference:.2g}. Likely cause: compare the gradient bprop set (module.{bug}, read right after "
-            f"bprop) with the numerical gradient of L with respect to that very array.")
+            return failed("chain-rule", seen, "the upstream gradient R is all ones (or L = Σ fprop(x)): then a bprop "
+                                              "that ignores grad_y looks right. Draw R at random, L = Σ fprop(x) ⊙ R, "
+                                              "bprop(R).")
+        return failed("mismatch", seen, f"compare the gradient bprop set (module.{bug}, read right after bprop) with "
+                                        "the numerical gradient of L with respect to that very array.")
 
 
 # ---- buggy_modules --------------------------------------------------------------------------------
@@ -538,10 +524,10 @@ def _names(candidate):
 class BuggyModulesSuite(Suite):
     target = "buggy_modules"
     signature = "buggy_modules = [name, ...]"
-    parts = (
-        Part("found", "every mystery module whose bprop is wrong is listed"),
-        Part("clean", "no mystery module whose bprop is right is listed"),
-    )
+    parts: ClassVar[dict] = {
+        "found": "every mystery module whose bprop is wrong is listed",
+        "clean": "no mystery module whose bprop is right is listed",
+    }
     HOW = ("run your check_module on every box of MYSTERY_MODULES, on inputs of order 1 (x near 0 hides some bugs); "
            "a bprop is wrong when one of its relative errors is above 1e-4.")
 
@@ -553,28 +539,27 @@ class BuggyModulesSuite(Suite):
         if isinstance(names, Raised):
             cause = {"not-implemented": "replace the `raise NotImplementedError` line by buggy_modules = [...].",
                      "shape": "a list of the names (str) of the buggy boxes, e.g. ['BoxX', 'BoxY']."}[names.code]
-            return {part.name: (names.code, f"[{part.name}] {names.message}. Likely cause: {cause}")
-                    for part in self.parts}
+            return dict.fromkeys(self.parts, failed(names.code, f"{names.message}.", cause))
         unknown = [name for name in names if name not in MYSTERY_MODULES]
         if unknown:
-            message = (f"buggy_modules lists {unknown}, which {'is' if len(unknown) == 1 else 'are'} not in "
-                       f"MYSTERY_MODULES. Likely cause: use the names exactly as MYSTERY_MODULES spells them: "
-                       f"{', '.join(MYSTERY_MODULES)}.")
-            return {part.name: ("mismatch", f"[{part.name}] {message}") for part in self.parts}
+            return dict.fromkeys(self.parts, failed(
+                "mismatch", f"buggy_modules lists {unknown}, which {'is' if len(unknown) == 1 else 'are'} not in "
+                            "MYSTERY_MODULES.",
+                f"use the names exactly as MYSTERY_MODULES spells them: {', '.join(MYSTERY_MODULES)}."))
         if not hidden:  # the visible test checks the form only: it must not answer the question
-            return {part.name: ("ok", "") for part in self.parts}
-        missed = len(BUGGY - set(names))
-        false = len(set(names) - BUGGY)
-        found = {"found": ("ok", ""), "clean": ("ok", "")}
+            return dict.fromkeys(self.parts, OK)
+        buggy = buggy_boxes()
+        missed, false = len(buggy - set(names)), len(set(names) - buggy)
+        found = {"found": OK, "clean": OK}
         if missed:
-            found["found"] = ("mismatch", (
-                f"[found] buggy_modules misses {missed} mystery module{'s' if missed > 1 else ''} whose bprop is "
-                f"wrong. Likely cause: {self.HOW}"))
+            found["found"] = failed("mismatch", f"buggy_modules misses {missed} mystery module"
+                                                f"{'s' if missed > 1 else ''} whose bprop is wrong.", self.HOW)
         if false:
-            found["clean"] = ("mismatch", (
-                f"[clean] buggy_modules lists {false} mystery module{'s' if false > 1 else ''} whose bprop is right. "
-                "Likely cause: an unusual function is not a bug — trust the check (errors below 1e-7), and make sure "
-                "your check_module passes its own tests first."))
+            found["clean"] = failed(
+                "mismatch", f"buggy_modules lists {false} mystery module{'s' if false > 1 else ''} whose bprop is "
+                            "right.",
+                "an unusual function is not a bug — trust the check (errors below 1e-7), and make sure your "
+                "check_module passes its own tests first.")
         return found
 
     def run(self, candidate, part=None, hidden=False):
@@ -586,4 +571,4 @@ class BuggyModulesSuite(Suite):
 
 SUITES = [NumericalGradientSuite(), RelativeErrorSuite(), CheckModuleSuite(), BuggyModulesSuite()]
 
-__all__ = ["BUGGY", "LARGE", "SMALL", "SUITES"]
+__all__ = ["LARGE", "SMALL", "SUITES", "buggy_boxes"]

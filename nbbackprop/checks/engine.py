@@ -1,0 +1,328 @@
+"""The machinery of the checks: run student code safely, judge it part by part, in one or two processes.
+
+A check is split in two halves so that a grader can run them in different
+processes:
+
+* ``probe`` runs the student's code on inputs generated from fixed seeds and
+  returns plain results — arrays, numbers, or a :class:`Raised` record;
+* ``judge`` regenerates the same inputs, computes the reference answers and
+  the answers of typical bugs, and returns one :class:`Verdict` per part.
+
+Nothing the student's code returns is trusted beyond its numbers: the
+comparison, the tolerances and the reference all live on the judge's side.
+"""
+
+import contextlib
+import signal
+import sys
+import threading
+import warnings
+
+import numpy as np
+
+from .compare import RTOL, as_numbers, close, diagnose, fmt
+from .verdict import CODES, GENERIC_CAUSES, OK, CheckFailure, Raised, Verdict, failed
+
+# ---- running student code ---------------------------------------------------------------------
+
+
+class _Timeout(BaseException):
+    """Raised inside student code when its time is up (a BaseException so `except Exception` can't eat it)."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds):
+    if seconds is None or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def expire(signum, frame):
+        raise _Timeout()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _first_line(error):
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}".strip().rstrip(":")
+
+
+def call(function, *args, time_limit=10.0, **kwargs):
+    """Call student code; return its value, or a :class:`Raised` describing what went wrong.
+
+    Overflow and invalid-value warnings inside the call count as ``unstable``;
+    writing to a read-only input counts as ``mutation``.
+    """
+    try:
+        with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"), \
+                _time_limit(time_limit):
+            warnings.simplefilter("error", RuntimeWarning)
+            return function(*args, **kwargs)
+    except NotImplementedError as error:
+        return Raised("not-implemented", _first_line(error))
+    except _Timeout:
+        return Raised("timeout", f"did not finish within {time_limit:g} s")
+    except (FloatingPointError, RuntimeWarning) as error:
+        return Raised("unstable", _first_line(error))
+    except ValueError as error:
+        return Raised("mutation" if "read-only" in str(error) else "exception", _first_line(error))
+    except Exception as error:  # the student's bug, whatever it is
+        return Raised("exception", _first_line(error))
+
+
+def frozen(array):
+    """A read-only copy: student code that writes into its input fails loudly (``mutation``)."""
+    array = np.array(array, copy=True)
+    array.flags.writeable = False
+    return array
+
+
+def copied(value):
+    """An array result copied (the student's code may change it later); anything else as it is."""
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def plain(value):
+    """Student output as plain data (numpy arrays, floats, lists) — nothing that runs code when read."""
+    if isinstance(value, Raised) or value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (np.ndarray, np.generic)):
+        if value.dtype == object:
+            return Raised("exception", f"returned an object array, expected numbers (dtype {value.dtype})")
+        return np.array(value)
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(plain(v) for v in value)
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    try:
+        return np.array(value, dtype=float)
+    except (TypeError, ValueError):
+        return Raised("exception", f"returned a {type(value).__name__}, expected numbers")
+
+
+def is_stub(*results):
+    """Did any of these results come from code that is still a stub (or from no code at all)?"""
+    return any(result is None or (isinstance(result, Raised) and result.code == "not-implemented")
+               for result in results)
+
+
+def unless_stub(where, *results):
+    """The verdict of a part that only means something once another part passes: it fails
+    (``not-implemented``) while the code is a stub, and otherwise passes — the other part
+    already charges the bug, so it costs once."""
+    return Verdict("not-implemented", f"{where} is not implemented yet.") if is_stub(*results) else OK
+
+
+# ---- naming what went wrong -----------------------------------------------------------------------
+
+
+def finding(where, part, got, expected, *, alternatives=(), batch=None, causes=None, tiny=None, probe_text=""):
+    """The :class:`Verdict` of one part.
+
+    Parameters
+    ----------
+    where : str
+        The function or method, e.g. ``"Linear.bprop"``.
+    part : str
+        What was compared, e.g. ``"grad_W"``.
+    got, expected :
+        The student's result on the probe input and the reference's.
+    alternatives, batch :
+        Passed to :func:`diagnose`. An alternative may carry its own cause as a
+        third item, ``(code, value, cause)``: shown when that very bug matched.
+    causes : dict, optional
+        Code → a sentence naming the likely cause for this very part.
+    tiny : tuple, optional
+        ``(input text, got, expected)`` on a tiny input, shown in the message.
+    probe_text : str
+        Describes the probe input (shapes), e.g. ``"x of shape (7, 5)"``.
+    """
+    code = diagnose(got, expected, alternatives, batch)
+    if code == "ok":
+        return OK
+    for alt_code, value, *rest in alternatives:  # the first bug that matches is the one diagnose named
+        if value is not None and not isinstance(got, Raised) and close(got, value):
+            if rest and alt_code == code:
+                causes = {**(causes or {}), code: rest[0]}
+            break
+    return explain(code, where, part, got, expected, causes=causes, tiny=tiny, probe_text=probe_text)
+
+
+def explain(code, where, part, got, expected, *, causes=None, tiny=None, probe_text=""):
+    """The :class:`Verdict` a TA would write for ``code``: what was seen, the numbers, the likely cause."""
+    cause = (causes or {}).get(code) or GENERIC_CAUSES.get(code, "")
+    on = f" on {probe_text}" if probe_text else ""
+    if isinstance(got, Raised):
+        if got.code == "not-implemented":
+            return Verdict(code, f"{where} is not implemented yet ({got.message}).", cause=cause)
+        return Verdict(code, f"{where} {'raised ' + got.message if got.code != 'timeout' else got.message}{on}.",
+                       cause=cause)
+    array, expected = as_numbers(got), np.asarray(expected, dtype=float)
+    if array is None:
+        what = f"returned {type(got).__name__ if got is not None else 'None'} instead of numbers" + (
+            " — did you forget `return`?" if got is None else "")
+    elif array.shape != expected.shape:
+        what = f"returned shape {array.shape}, expected {expected.shape}"
+    else:
+        what = "is wrong" if code == "mismatch" else f"is wrong — {CODES.get(code, 'wrong')}"  # the cause says more
+    evidence = ""
+    if tiny is not None:
+        tiny_input, tiny_got, tiny_expected = tiny
+        evidence = f"Tiny example: {tiny_input} → got {fmt(tiny_got)}, expected {fmt(tiny_expected)}."
+    elif array is not None and array.shape == expected.shape and array.size <= 12:
+        evidence = f"Got {fmt(array)}, expected {fmt(expected)}."
+    elif array is not None and array.shape == expected.shape:
+        wrong = np.argwhere(~np.isclose(array, expected, rtol=RTOL, atol=0))
+        if len(wrong):
+            index = tuple(int(i) for i in wrong[0])
+            evidence = (f"{len(wrong)} of {array.size} entries differ; the first at index {index}: "
+                        f"got {fmt(array[index])}, expected {fmt(expected[index])}.")
+    return Verdict(code, f"{where}: {part} {what}{on}.", evidence, cause)
+
+
+def raised(where, result, expected=0.0, probe_text="", causes=None):
+    """The verdict of a part whose probe raised (or was still a stub)."""
+    return explain(result.code, where, "", result, expected, probe_text=probe_text, causes=causes)
+
+
+# ---- watching what student code calls ----------------------------------------------------------------
+
+
+def reference_code(*objects):
+    """The code objects of reference functions and of every method of reference classes."""
+    codes = set()
+    for obj in objects:
+        if isinstance(obj, type):
+            # the class and its private helpers (_Elementwise, _Loss) — not the shared Module base,
+            # whose methods the reference collaborators of a probe call legitimately
+            for klass in obj.__mro__:
+                if klass.__module__.startswith("nbbackprop.") and (klass is obj or klass.__name__.startswith("_")):
+                    for member in vars(klass).values():
+                        member = getattr(member, "__func__", member)
+                        if hasattr(member, "__code__"):
+                            codes.add(member.__code__)
+        elif hasattr(obj, "__code__"):
+            codes.add(obj.__code__)
+    return codes
+
+
+@contextlib.contextmanager
+def on_calls(callback):
+    """Call ``callback(code)`` for every Python function call inside the block, with the code object
+    called; chains to a profiler already installed, so watches nest."""
+    previous = sys.getprofile()
+
+    def profiler(frame, event, arg):
+        if event == "call":
+            callback(frame.f_code)
+        if previous is not None:
+            previous(frame, event, arg)
+
+    sys.setprofile(profiler)
+    try:
+        yield
+    finally:
+        sys.setprofile(previous)
+
+
+@contextlib.contextmanager
+def watch_calls(codes, seen):
+    """Record in ``seen`` the names of any of ``codes`` called inside the block (delegation)."""
+    with on_calls(lambda code: code in codes and seen.add(code.co_qualname)):
+        yield seen
+
+
+def with_collaborators(function, **collaborators):
+    """``function`` rebuilt so that the global names in ``collaborators`` (``tlu``, ``sigmoid``, …)
+    mean the given objects — the reference ones — while its own code stays the student's.
+
+    Lets a target be judged in isolation: a bug in the student's ``tlu`` is not charged again
+    to the ``and_gate`` built on it. Returns None when ``function`` is not a plain function.
+    """
+    code, namespace = getattr(function, "__code__", None), getattr(function, "__globals__", None)
+    if code is None or namespace is None:
+        return None
+    rebuilt = type(function)(code, {**namespace, **collaborators}, function.__name__,
+                             function.__defaults__, function.__closure__)
+    rebuilt.__kwdefaults__ = function.__kwdefaults__
+    return rebuilt
+
+
+# ---- suites ---------------------------------------------------------------------------------------
+
+DELEGATION = "__delegation__"
+
+
+class Suite:
+    """The checks of one graded target.
+
+    Subclasses set ``target`` (the contract name), ``signature``, ``parts``
+    (``{name: what it checks}``, in order) and ``reference`` (the library's
+    function or class, watched for delegation; ``references`` lists more), and
+    write ``run_probe(candidate, hidden)`` → dict of plain results and
+    ``run_judge(results, hidden)`` → dict part name → :class:`Verdict`.
+    """
+
+    target = ""
+    signature = ""
+    parts: dict = {}  # noqa: RUF012 - every suite sets its own
+    reference = None
+    references = ()
+
+    def watched(self):
+        """The code objects whose call from the candidate is delegation."""
+        objects = [getattr(obj, "__func__", obj) for obj in (self.reference, *self.references) if obj is not None]
+        return reference_code(*objects)
+
+    def probe(self, candidate, hidden=False):
+        seen = set()
+        with watch_calls(self.watched(), seen):
+            results = self.run_probe(candidate, hidden)
+        results[DELEGATION] = sorted(seen)
+        return results
+
+    def judge(self, results, hidden=False):
+        if results.get(DELEGATION):
+            verdict = failed("delegation", f"{self.target} calls the reference implementation "
+                                           f"({', '.join(results[DELEGATION])}).",
+                             "write it yourself: the point is to derive it.")
+            return dict.fromkeys(self.parts, verdict)
+        return self.run_judge(results, hidden)
+
+    def run_probe(self, candidate, hidden):
+        raise NotImplementedError
+
+    def run_judge(self, results, hidden):
+        raise NotImplementedError
+
+    def verdicts(self, results, hidden=False):
+        """The judge's findings, one :class:`Verdict` per part, in order."""
+        found = self.judge(results, hidden)
+        missing = failed("mismatch", f"{self.target}: this part was not checked.", "")
+        return [found.get(part, missing).of(self.target, part, hidden) for part in self.parts]
+
+    def run(self, candidate, part=None, hidden=False):
+        """Probe and judge in this process (the nbgrader route); raise :class:`CheckFailure` on a failed part."""
+        if part is not None and part not in self.parts:
+            raise ValueError(f"check for {self.target} expected part in {list(self.parts)}, got {part!r}")
+        results = plain(self.probe(candidate, hidden))
+        verdicts = [v for v in self.verdicts(results, hidden) if part is None or v.part == part]
+        for verdict in verdicts:
+            if not verdict.passed:
+                raise CheckFailure(verdict)
+        what = f": {self.parts[part]}" if part is not None else ""
+        print(f"{self.target}: {', '.join(v.part for v in verdicts)} passed{' (hidden tests)' if hidden else ''}"
+              f"{what}")
+
+
+__all__ = ["CODES", "DELEGATION", "OK", "CheckFailure", "Raised", "Suite", "Verdict", "call", "close", "copied",
+           "diagnose", "explain", "failed", "finding", "fmt", "frozen", "is_stub", "on_calls", "plain",
+           "raised", "reference_code", "unless_stub", "watch_calls", "with_collaborators"]

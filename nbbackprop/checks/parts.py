@@ -1,0 +1,123 @@
+"""Parts that several targets share: unpacking what came back, integer output, read-only inputs,
+large-input stability, state across calls, and agreement with the student's own forward pass."""
+
+import numpy as np
+
+from .compare import as_numbers
+from .engine import OK, Raised, Verdict, explain, failed, finding, is_stub, unless_stub
+
+FD_STEP = 1e-6  # the step of the central differences taken of a student's own forward pass
+
+
+def unpack(result, shapes, names, *, by_size=False):
+    """A returned tuple or list as float arrays of the given ``shapes``, or a :class:`Raised` saying what
+    is wrong with it (code ``shape``). A shape of ``()`` takes any one number, ``None`` any array,
+    ``...`` keeps the entry as it came (a cache); ``by_size`` compares sizes instead of shapes."""
+    if isinstance(result, Raised):
+        return result
+    if result is None:
+        return Raised("exception", "returned None — did you forget `return`?")
+    if not isinstance(result, (tuple, list)) or len(result) != len(shapes):
+        return Raised("shape", f"returned {type(result).__name__}, expected {names}")
+    out = []
+    for value, shape in zip(result, shapes):
+        if isinstance(value, Raised):
+            return value
+        if shape is ...:
+            out.append(value)
+            continue
+        array = as_numbers(value)
+        if array is None:
+            return Raised("shape", f"returned {type(value).__name__} inside {names}, expected numbers")
+        if shape == () and array.size == 1:
+            array = array.reshape(())
+        elif shape is not None and (array.size != int(np.prod(shape)) if by_size else array.shape != shape):
+            return Raised("shape", f"returned an entry of shape {array.shape} in {names}, expected {shape}")
+        out.append(array.reshape(shape) if by_size and shape is not None else array)
+    return out
+
+
+def int_vector(where, candidates, n, cause):
+    """An ``output`` part: an integer numpy array of shape (n,). Passes if any candidate does; a call that
+    raised is charged in the value part, so here it only fails while the code is a stub."""
+    first = None
+    for got in candidates:
+        if isinstance(got, Raised) or got is None:
+            continue
+        array = np.asarray(got)
+        if array.shape == (n,) and array.dtype.kind in "iu":
+            return OK
+        if array.shape != (n,):
+            problem = failed("shape", f"{where} returned shape {array.shape}, expected ({n},) — one 0/1 per sample.",
+                             cause)
+        else:
+            problem = failed("mismatch", f"{where} returned dtype {array.dtype}, expected an integer array of 0/1.",
+                             "comparisons give booleans; convert with .astype(int).")
+        first = first or problem
+    return first or unless_stub(where, *candidates)
+
+
+def read_only(where, frozen_result, ran, probe_text, causes=None):
+    """A ``mutation`` part: the call on read-only inputs must not raise a write error; judged only once
+    the code runs at all (``ran``: its ordinary results)."""
+    if isinstance(frozen_result, Raised) and frozen_result.code in ("mutation", "not-implemented"):
+        return explain(frozen_result.code, where, "mutation", frozen_result, 0.0, probe_text=probe_text,
+                       causes=causes)
+    return unless_stub(where, *ran)
+
+
+GENERIC_UNSTABLE = "large inputs overflow: use a formula that never exponentiates a large positive number."
+
+
+def stability(checks, probe_text, cause=None):
+    """Large inputs: no overflow, NaN or inf; the values themselves are compared only where the
+    part that judges them on ordinary inputs passed (so a wrong formula is charged once).
+
+    ``checks`` lists ``(where, got, expected, compare_values)``.
+    """
+    causes = {"unstable": cause or GENERIC_UNSTABLE, "mismatch": cause or GENERIC_UNSTABLE}
+    for where, got, expected, compare_values in checks:
+        if got is None:
+            continue
+        if isinstance(got, Raised):
+            if got.code == "exception" and not compare_values:
+                continue  # the same exception already cost points where it first appeared
+            return explain(got.code, where, "stability", got, expected, probe_text=probe_text, causes=causes)
+        array = np.asarray(got, dtype=float) if np.ndim(got) or np.isscalar(got) else None
+        if array is not None and not np.all(np.isfinite(array)):
+            return explain("unstable", where, "stability", got, expected, probe_text=probe_text, causes=causes)
+        if compare_values:
+            verdict = finding(where, "stability", got, expected, probe_text=probe_text, causes=causes)
+            if not verdict.passed:
+                return verdict
+    return OK
+
+
+def fresh_twin(where, second, fresh):
+    """A ``state`` part: a box used before must answer a new fprop/bprop exactly as a fresh box does."""
+    if isinstance(fresh, Raised) or fresh is None:
+        return unless_stub(where, fresh, second)  # other failures of a fresh box cost elsewhere
+    if isinstance(second, Raised):
+        return explain(second.code, where, "state", second, fresh, probe_text="a second fprop")
+    if np.shape(second) == np.shape(fresh) and np.allclose(second, fresh, rtol=1e-12, atol=1e-300):
+        return OK
+    return failed("state", f"{where}: after a second fprop on new inputs, bprop gave a different answer from a "
+                           "fresh box given the same inputs.",
+                  "bprop must use what the latest fprop kept, and set (not accumulate) what it computes.")
+
+
+def agrees_with_own_forward(plus, minus, got, upstream):
+    """Does a backward result match central differences of the student's own forward pass, taken from its
+    outputs at x ± FD_STEP? (A right derivative of a wrong forward costs once, in the forward part.)"""
+    if is_stub(plus, minus, got) or any(isinstance(v, Raised) for v in (plus, minus, got)):
+        return False
+    try:
+        numeric = upstream * (np.asarray(plus, dtype=float) - np.asarray(minus, dtype=float)) / (2 * FD_STEP)
+        return bool(np.allclose(np.asarray(got, dtype=float), numeric, rtol=1e-5, atol=1e-7))
+    except ValueError:
+        return False
+
+
+def not_random(where, what, cause):
+    """The verdict of parameters that came out equal where they must be drawn at random."""
+    return Verdict("mismatch", f"{where}: {what}", cause=cause)

@@ -1,0 +1,126 @@
+"""What a check finds, as data: the diagnosis codes, :class:`Raised`, and the :class:`Verdict` record.
+
+A verdict stays a record until something renders it: the notebook's message
+(:attr:`Verdict.message`), the line a student sees when only a hidden test
+failed (:meth:`Verdict.hidden_message`), the report's JSON
+(:meth:`Verdict.report_line`). Nothing is ever parsed back out of a message.
+"""
+
+from dataclasses import dataclass, replace
+
+CODES = {
+    "ok": "passed",
+    "not-implemented": "still raises NotImplementedError",
+    "exception": "raised another exception",
+    "timeout": "ran past its time limit",
+    "shape": "wrong shape (not a transpose)",
+    "transpose": "the transpose of the right answer, or W where Wᵀ belongs",
+    "sign": "the right answer with the opposite sign",
+    "scale-batch": "off by exactly the batch size (sum vs mean, averaged twice)",
+    "scale": "off by another constant factor",
+    "axis": "reduced or normalised over the wrong axis",
+    "activation-derivative": "derivative missing, taken at the wrong value, or mask applied to the wrong tensor",
+    "chain-rule": "the upstream gradient is ignored",
+    "regularization": "L2 term missing, doubled, or applied to biases",
+    "mutation": "an input array (or a cache another call needs) was changed in place",
+    "state": "the result depends on earlier calls",
+    "unstable": "overflow warning, NaN or inf on large inputs",
+    "delegation": "the graded code calls the reference implementation",
+    "mismatch": "wrong, no known cause",
+}
+
+GENERIC_CAUSES = {
+    "not-implemented": "replace the `raise NotImplementedError` line with your code.",
+    "exception": "read the error above: it points at the line that failed.",
+    "timeout": "look for a loop that never ends, or one that runs far more often than needed.",
+    "shape": "check the shape of every array against the docstring: batch first, (N, features).",
+    "transpose": "a matrix product in the wrong order, or W where Wᵀ belongs.",
+    "sign": "a minus sign too many or too few — gradient descent steps against the gradient, not the gradient itself.",
+    "scale-batch": "a sum where a mean belongs (or the mean taken twice): divide by N exactly once, in the loss.",
+    "scale": "a stray constant factor (2, ½, …) — compare your formula with the one in the docstring.",
+    "axis": "a sum, max or normalisation over the wrong axis: axis 0 runs over the batch, axis 1 over features.",
+    "activation-derivative": "the derivative of the activation is missing or taken at the wrong value.",
+    "chain-rule": "the upstream gradient (grad_y) must multiply the local derivative.",
+    "regularization": "the L2 term adds λ·W to weight gradients only — not to biases, and exactly once.",
+    "mutation": "your code writes into an array it was given; make a copy (or use out-of-place operations).",
+    "state": "the result depends on earlier calls — set gradients with `=`, don't accumulate with `+=`.",
+    "unstable": "large inputs overflow: use the stable formula (shift logits by their max; split sigmoid by sign).",
+    "delegation": "the graded code must be your own, not a call to the nbbackprop reference.",
+    "mismatch": "compare your formula, line by line, with the one in the docstring.",
+}
+
+
+@dataclass(frozen=True)
+class Raised:
+    """What came back instead of a value: the code (``not-implemented``, ``exception``,
+    ``timeout``, ``unstable``, ``mutation``) and a one-line description."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The judgement of one graded part.
+
+    ``summary`` says what was seen, on which probe input (one or two sentences);
+    ``evidence`` the numbers that show it (a tiny example, got and expected);
+    ``cause`` the likely cause in one sentence. A suite's judge fills
+    ``diagnosis`` and those; :meth:`Suite.verdicts` adds ``target``, ``part``
+    and ``hidden``.
+    """
+
+    diagnosis: str
+    summary: str = ""
+    evidence: str = ""
+    cause: str = ""
+    target: str = ""
+    part: str = ""
+    hidden: bool = False
+
+    @property
+    def id(self):
+        return f"{self.target}.{self.part}"
+
+    @property
+    def passed(self):
+        return self.diagnosis == "ok"
+
+    def of(self, target, part, hidden):
+        return replace(self, target=target, part=part, hidden=hidden)
+
+    @property
+    def message(self):
+        """The notebook's text: ``[part] summary evidence Likely cause: cause`` (empty when passed)."""
+        if self.passed:
+            return ""
+        text = " ".join(piece for piece in (f"[{self.part}] {self.summary}".rstrip(), self.evidence) if piece)
+        return f"{text} Likely cause: {self.cause}" if self.cause else text
+
+    def hidden_message(self):
+        """What a student may read of a hidden test that failed: the part, the code, the cause — no inputs."""
+        text = (f"[{self.part}] {self.target} passes the visible test of {self.part} but fails a hidden one "
+                f"({CODES.get(self.diagnosis, self.diagnosis)}).")
+        return f"{text} Likely cause: {self.cause}" if self.cause else text
+
+    def report_line(self, points, shown=None):
+        """The report's line for this part (the contract's JSON); ``shown`` is the message to show."""
+        return {"id": self.id, "target": self.target, "points": points if self.passed else 0.0,
+                "max_points": points, "diagnosis": self.diagnosis, "hidden": self.hidden and not self.passed,
+                "message": "" if self.passed else (self.message if shown is None else shown)}
+
+
+OK = Verdict("ok")
+
+
+def failed(code, summary, cause=None, evidence=""):
+    """A failed verdict; ``cause`` defaults to the generic sentence of ``code``."""
+    return Verdict(code, summary, evidence, GENERIC_CAUSES.get(code, "") if cause is None else cause)
+
+
+class CheckFailure(AssertionError):
+    """Raised by a visible or hidden test: the verdict's code and its message."""
+
+    def __init__(self, verdict):
+        super().__init__(f"[{verdict.diagnosis}] {verdict.message}")
+        self.verdict = verdict
