@@ -1,7 +1,8 @@
 """The nbgrader route: release the exercises, and autograde a class the way every nbgrader course does.
 
-Grading happens in a scratch copy of the course, so the repository never
-gains a gradebook, a ``submitted/`` folder or any other working file.
+``release`` writes ``exercises/`` and the course gradebook (``gradebook.db``, git-ignored), as
+``nbgrader generate_assignment`` does; :func:`autograde` grades in a scratch copy of the course, so
+the repository never gains a ``submitted/`` folder or any other working file.
 """
 
 import csv
@@ -18,15 +19,19 @@ def nbgrader(args, cwd):
     """Run one nbgrader command in ``cwd`` (a course directory); raise with its output on failure."""
     result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, capture_output=True, text=True)
     if result.returncode != 0:
-        raise RuntimeError(f"nbgrader {' '.join(args)} failed in {cwd}:\n{result.stdout}\n{result.stderr}")
+        # the course's preflight (nbgrader_config.py) says in one line why nothing was graded: that line is the error
+        stopped = [line for line in result.stderr.splitlines() if "stopped before grading anyone" in line]
+        raise RuntimeError(stopped[0] if stopped else
+                           f"nbgrader {' '.join(args)} failed in {cwd}:\n{result.stdout}\n{result.stderr}")
     return result
 
 
 def release(assignments=ASSIGNMENTS, root=ROOT):
     """Regenerate ``exercises/<id>/`` from ``solutions/<id>/`` with nbgrader's ``generate_assignment``.
 
-    Runs nbgrader in this process (one start-up for all five) with a throwaway gradebook,
-    so releasing never leaves a database in the repository.
+    Runs nbgrader in this process (one start-up for all five) with the course's own configuration, so
+    each assignment is also recorded in the course gradebook (``gradebook.db``, git-ignored) and
+    ``nbgrader autograde <id>`` works right after, as the README says.
     """
     from nbgrader.apps import NbGraderAPI
     from traitlets.config import Config
@@ -38,14 +43,12 @@ def release(assignments=ASSIGNMENTS, root=ROOT):
     config = Config()
     config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config())
     config.CourseDirectory.root = str(root)
-    with tempfile.TemporaryDirectory(prefix="nbbackprop-gradebook-") as scratch:
-        config.CourseDirectory.db_url = f"sqlite:///{scratch}/gradebook.db"
-        api = NbGraderAPI(config=config)
-        for assignment in assignments:
-            result = api.generate_assignment(assignment, force=True)
-            if not result["success"]:
-                raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{result.get('error', '')}"
-                                   f"\n{result.get('log', '')}")
+    api = NbGraderAPI(config=config)
+    for assignment in assignments:
+        result = api.generate_assignment(assignment, force=True)
+        if not result["success"]:
+            raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{result.get('error', '')}"
+                               f"\n{result.get('log', '')}")
 
 
 def scratch_course(directory):

@@ -7,7 +7,7 @@ part scores only if both pass.
 """
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import nbformat
@@ -19,11 +19,13 @@ from .course import SOLUTIONS, notebook_path
 
 @dataclass(frozen=True)
 class Test:
-    """One graded part: ``id`` is ``"<target>.<part>"``, e.g. ``"Linear.grad_W"``."""
+    """One graded part: ``id`` is ``"<target>.<part>"``, e.g. ``"Linear.grad_W"``; ``grade_id`` is the
+    nbgrader ``grade_id`` of its test cell (where nbgrader keeps its score), e.g. ``"test_Linear_grad_W"``."""
 
     target: str
     part: str
     points: float
+    grade_id: str = field(default="", compare=False)
 
     @property
     def id(self):
@@ -60,7 +62,7 @@ def tests_of(assignment):
         if target not in TARGETS[assignment]:
             raise ValueError(f"solutions/{assignment}: test cell {meta.get('grade_id')} checks {target}, "
                              f"which is not a graded name of {assignment}")
-        tests.append(Test(target, part, float(meta["points"])))
+        tests.append(Test(target, part, float(meta["points"]), meta.get("grade_id", "")))
     return tuple(tests)
 
 
