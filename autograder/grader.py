@@ -12,12 +12,11 @@ import os
 import subprocess
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from functools import cache
 from multiprocessing import get_context
 from pathlib import Path
 
 from nbbackprop.checks import TARGETS, suite_for
-from nbbackprop.checks.core import CODES, Raised, reference_code
+from nbbackprop.checks.core import CODES, Raised
 
 from . import sandbox
 from .intake import UNGRADED, collect
@@ -39,15 +38,6 @@ def read_cells(path):
     """The code cells to run, as ``[(position, source)]``; raises :class:`~autograder.notebook.Unreadable`."""
     with open(path, "rb") as handle:
         return read_notebook(handle.read()).cells
-
-
-@cache
-def _reference_codes(assignment):
-    codes = {}
-    for target in TARGETS[assignment]:
-        reference = getattr(suite_for(target), "reference", None)
-        codes[target] = reference_code(getattr(reference, "__func__", reference)) if reference is not None else set()
-    return codes
 
 
 def _judge(assignment, results, failures):
@@ -108,8 +98,7 @@ def grade_namespace(assignment, namespace, targets=None, limits=None):
     """Report lines for objects already defined (``{name: object}``), through the same route as a
     notebook: probed in a process of their own, judged here. For tests and catalogues of bugs."""
     targets = list(targets or TARGETS[assignment])
-    results, failures, _ = sandbox.run_submission([], targets, limits or sandbox.Limits(),
-                                                  _reference_codes(assignment), namespace)
+    results, failures, _ = sandbox.run_submission([], targets, limits or sandbox.Limits(), namespace)
     return [line for line in _judge(assignment, results, failures) if line["target"] in targets]
 
 
@@ -140,8 +129,7 @@ def grade_notebook(assignment, student, path, notebook, limits=None, notes=()):
     """One report entry (the contract's JSON shape) for a :class:`~autograder.notebook.Notebook`."""
     limits = limits or sandbox.Limits()
     entry = _entry(assignment, student, path, notes=[*notes, *notebook.notes, *notebook.notes_for(assignment)])
-    results, failures, run_notes = sandbox.run_submission(notebook.cells, TARGETS[assignment], limits,
-                                                          _reference_codes(assignment))
+    results, failures, run_notes = sandbox.run_submission(notebook.cells, TARGETS[assignment], limits)
     entry["notes"] += run_notes + [f"code cell {index} raised {text}" for index, (code, text)
                                    in sorted(failures.items()) if code != "not-implemented"]
     entry["tests"] = _judge(assignment, results, failures)

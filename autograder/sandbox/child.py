@@ -1,0 +1,108 @@
+"""The student's process, from the fork to its exit: run the cells, reset, probe, send.
+
+It walls itself in (:mod:`.confine`), runs every code cell in order under a
+per-cell alarm (an error in one does not stop the rest), resets the interpreter
+and imports the checks fresh (:mod:`.reset`), then probes each graded name on the
+visible and the hidden inputs under the one delegation watch, and sends every
+result back to the grader as a frame (:mod:`.frames`).
+"""
+
+import contextlib
+import os
+import re
+import signal
+
+from . import frames, reset
+from .confine import wall_in
+
+_MISSING = object()
+
+
+def _without_magics(source):
+    """IPython line magics and shell escapes (``%matplotlib``, ``!pip``) become comments."""
+    return re.sub(r"^(\s*)([%!])", r"\1# \2", source, flags=re.M)
+
+
+class _CellTimeout(BaseException):
+    pass
+
+
+def _run_cells(fd, cells, skip, cell_seconds, namespace=None):
+    """Execute the cells in one namespace; return it and what each failed cell raised."""
+    import matplotlib.pyplot as plt
+
+    namespace = {"__name__": "__main__", "display": lambda *args, **kwargs: None, **(namespace or {})}
+    failures = {}
+
+    def expire(signum, frame):
+        raise _CellTimeout()
+
+    signal.signal(signal.SIGALRM, expire)
+    for index, source in cells:
+        if index in skip:
+            continue
+        frames.send(fd, "cell", index)
+        signal.setitimer(signal.ITIMER_REAL, cell_seconds)
+        try:
+            exec(compile(_without_magics(source), f"<cell {index}>", "exec"), namespace)
+        except _CellTimeout:
+            failures[index] = ["timeout", f"code cell {index} ran past {cell_seconds:g} s"]
+        except BaseException as error:  # SystemExit, KeyboardInterrupt, anything: the next cell still runs
+            code = "not-implemented" if isinstance(error, NotImplementedError) else "exception"
+            failures[index] = [code, f"{type(error).__name__}: {str(error)[:200]}"]
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            with contextlib.suppress(Exception):
+                plt.close("all")
+    return namespace, failures
+
+
+def watched_codes(suite, core):
+    """The code objects a probe of ``suite``'s target must not reach: its ``reference`` and, where
+    the suite lists them, its ``references`` (ps5: the reference and the helpers it is built on).
+
+    Taken from the fresh suites; they equal, by value, the code objects the notebook could have
+    captured before the reset (``from nbbackprop.gradcheck import …``), so either is caught."""
+    objects = (getattr(suite, "reference", None), *getattr(suite, "references", ()))
+    return core.reference_code(*(getattr(obj, "__func__", obj) for obj in objects if obj is not None))
+
+
+def _probe(suite, core, candidate):
+    """The plain results of ``candidate`` on the visible and the hidden inputs, with any call into
+    the reference listed under ``core.DELEGATION``."""
+    payload, codes = {}, watched_codes(suite, core)
+    for hidden in (False, True):
+        if candidate is _MISSING:
+            results = {"__missing__": True}
+        else:
+            seen = set()
+            with core.watch_calls(codes, seen):
+                results = core.plain(suite.probe(candidate, hidden))
+            if seen:
+                results[core.DELEGATION] = sorted(set(results.get(core.DELEGATION, [])) | seen)
+        payload["hidden" if hidden else "visible"] = results
+    return payload
+
+
+def student_main(fd, cells, targets, skip, scratch, limits, namespace=None):
+    """The student's process: never returns."""
+    status = 0
+    try:
+        wall_in(scratch, limits)
+        saved = reset.snapshot()
+        namespace, failures = _run_cells(fd, cells, skip, limits.cell_seconds, namespace)
+        frames.send(fd, "cells", failures)
+        checks, core = reset.fresh_checks(saved)
+        for target in targets:
+            frames.send(fd, "probe", target)
+            payload = _probe(checks.suite_for(target), core, namespace.get(target, _MISSING))
+            frames.send(fd, "result", target, payload=payload)
+        frames.send(fd, "done")
+    except BaseException:  # nothing may escape the fork: say what happened, if the pipe still works
+        status = 1
+        with contextlib.suppress(BaseException):
+            import traceback
+
+            frames.send(fd, "crash", traceback.format_exc()[-2000:])
+    finally:
+        os._exit(status)
