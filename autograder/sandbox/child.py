@@ -57,29 +57,23 @@ def _run_cells(fd, cells, skip, cell_seconds, namespace=None):
     return namespace, failures
 
 
-def watched_codes(suite, core):
-    """The code objects a probe of ``suite``'s target must not reach: its ``reference`` and, where
-    the suite lists them, its ``references`` (ps5: the reference and the helpers it is built on).
-
-    Taken from the fresh suites; they equal, by value, the code objects the notebook could have
-    captured before the reset (``from nbbackprop.gradcheck import …``), so either is caught."""
-    objects = (getattr(suite, "reference", None), *getattr(suite, "references", ()))
-    return core.reference_code(*(getattr(obj, "__func__", obj) for obj in objects if obj is not None))
-
-
-def _probe(suite, core, candidate):
+def _probe(suite, engine, candidate):
     """The plain results of ``candidate`` on the visible and the hidden inputs, with any call into
-    the reference listed under ``core.DELEGATION``."""
-    payload, codes = {}, watched_codes(suite, core)
+    the reference listed under ``engine.DELEGATION``.
+
+    The watched code objects are the fresh suite's (``suite.watched()``: its ``reference`` and its
+    ``references``, ps5's helpers), taken once per target; they equal, by value, the code objects
+    the notebook could have captured before the reset (``from nbbackprop.gradcheck import …``)."""
+    payload, codes = {}, suite.watched()
     for hidden in (False, True):
         if candidate is _MISSING:
             results = {"__missing__": True}
         else:
             seen = set()
-            with core.watch_calls(codes, seen):
-                results = core.plain(suite.probe(candidate, hidden))
+            with engine.watch_calls(codes, seen):
+                results = engine.plain(suite.probe(candidate, hidden))
             if seen:
-                results[core.DELEGATION] = sorted(set(results.get(core.DELEGATION, [])) | seen)
+                results[engine.DELEGATION] = sorted(set(results.get(engine.DELEGATION, [])) | seen)
         payload["hidden" if hidden else "visible"] = results
     return payload
 
@@ -92,10 +86,10 @@ def student_main(fd, cells, targets, skip, scratch, limits, namespace=None):
         saved = reset.snapshot()
         namespace, failures = _run_cells(fd, cells, skip, limits.cell_seconds, namespace)
         frames.send(fd, "cells", failures)
-        checks, core = reset.fresh_checks(saved)
+        checks, engine = reset.fresh_checks(saved)
         for target in targets:
             frames.send(fd, "probe", target)
-            payload = _probe(checks.suite_for(target), core, namespace.get(target, _MISSING))
+            payload = _probe(checks.suite_for(target), engine, namespace.get(target, _MISSING))
             frames.send(fd, "result", target, payload=payload)
         frames.send(fd, "done")
     except BaseException:  # nothing may escape the fork: say what happened, if the pipe still works

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import time
 
-from nbbackprop.checks.core import Raised
+from nbbackprop.checks.verdict import Raised
 
 from . import frames
 from .child import student_main

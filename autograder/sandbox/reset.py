@@ -22,7 +22,7 @@ def snapshot():
 def fresh_checks(saved):
     """Undo what the notebook may have patched — the import machinery, ``sys``'s hooks, builtins,
     numpy — drop every nbbackprop module and import the checks again from disk, which the student's
-    process cannot write. Returns ``(nbbackprop.checks, nbbackprop.checks.core)`` as fresh modules.
+    process cannot write. Returns ``(nbbackprop.checks, nbbackprop.checks.engine)`` as fresh modules.
     (Objects the notebook created stay; only the checks' tools are reset.)"""
     meta_path, path_hooks, path, modules, hooks = saved
     sys.meta_path[:], sys.path_hooks[:], sys.path[:] = meta_path, path_hooks, path
@@ -36,4 +36,4 @@ def fresh_checks(saved):
             module.__dict__.update(namespace)
     for name in [name for name in sys.modules if name == "nbbackprop" or name.startswith("nbbackprop.")]:
         del sys.modules[name]
-    return importlib.import_module("nbbackprop.checks"), importlib.import_module("nbbackprop.checks.core")
+    return importlib.import_module("nbbackprop.checks"), importlib.import_module("nbbackprop.checks.engine")
