@@ -1,5 +1,6 @@
 """The sandbox's own pieces: the one delegation watch (its code objects taken from the fresh suites,
-``references`` included), the equality of code objects it relies on, and the framing of messages."""
+``references`` included, in the student's process), the equality of code objects it relies on, and
+the framing of messages."""
 
 import importlib
 import os
@@ -10,8 +11,8 @@ import nbformat
 import pytest
 
 from autograder.course import model_answer
-from autograder.grader import grade_submission
-from autograder.sandbox import child, frames
+from autograder.grader import grade_namespace, grade_submission
+from autograder.sandbox import frames
 
 PS5 = "ps5_gradient_check"
 
@@ -36,21 +37,27 @@ def test_a_code_object_captured_before_a_fresh_import_equals_its_fresh_twin():
         sys.modules.update(saved)
 
 
-@pytest.mark.parametrize("target", ["numerical_gradient", "relative_error", "check_module"])
-def test_the_watch_covers_every_reference_a_ps5_suite_lists(target):
-    from nbbackprop.checks import core, suite_for
-
-    suite = suite_for(target)
-    listed = {obj.__code__ for obj in suite.references}
-    assert getattr(suite.reference, "__func__", suite.reference).__code__ in listed and len(listed) > 1
-    assert child.watched_codes(suite, core) == listed
+SCALED = '''
+import numpy as np
+from nbbackprop.gradcheck import scaled_error
 
 
-def test_the_watch_of_a_class_reference_covers_its_methods():
-    from nbbackprop.checks import core, suite_for
+def relative_error(a, b):
+    return scaled_error(np.atleast_1d(a), np.atleast_1d(b))
+'''
 
-    codes = child.watched_codes(suite_for("Linear"), core)
-    assert suite_for("Linear").reference.bprop.__code__ in codes
+
+def test_a_call_into_a_helper_listed_only_in_references_is_delegation_on_the_namespace_route():
+    from nbbackprop.checks import suite_for
+
+    suite = suite_for("relative_error")
+    assert suite.reference.__name__ == "relative_error" and [r.__name__ for r in suite.references] == ["scaled_error"]
+    namespace = {}
+    exec(compile(SCALED, "<cell>", "exec"), namespace)  # captured here, before the student's process resets
+    lines = grade_namespace(PS5, {"relative_error": namespace["relative_error"]}, ["relative_error"])
+    assert {line["id"]: line["diagnosis"] for line in lines} == {
+        f"relative_error.{part}": "delegation" for part in ("value", "max", "zeros")}
+    assert all("(scaled_error)" in line["message"] for line in lines)
 
 
 DELEGATING = '''
