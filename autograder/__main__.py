@@ -4,6 +4,7 @@
                                         [--feedback DIR] [--jobs N] [--timeout S] [--replace]
     autograder gradebook [--out DIR] [--roster FILE] --format csv|canvas|moodle -o FILE
     autograder gradescope ASSIGNMENT -o BUNDLE.zip   a Gradescope autograder zip (setup.sh, run_autograder)
+    autograder nbgrader-gradebook ASSIGNMENT         our grades into nbgrader's gradebook (the formgrader)
     autograder release [ASSIGNMENT ...]              regenerate exercises/ from solutions/
     autograder samples                               rewrite the sample submissions from solutions/
     autograder demo                                  release, then grade the bundled samples
@@ -62,6 +63,11 @@ def _parser():
     scope.add_argument("--hidden-visibility", default="after_published",
                        choices=("after_published", "after_due_date", "visible", "hidden"),
                        help="when students see parts that fail only a hidden test (default: after_published)")
+    into = commands.add_parser("nbgrader-gradebook", parents=[course],
+                               help="write this grader's grades into nbgrader's gradebook (the formgrader shows them)")
+    into.add_argument("assignment", choices=ASSIGNMENTS)
+    into.add_argument("--out", metavar="DIR", help="where 'grade' wrote its reports (default: graded/ in the course)")
+    into.add_argument("--db", metavar="URL", help="the gradebook (default: the course's gradebook.db)")
     make = commands.add_parser("release", parents=[course], help="regenerate exercises/ from solutions/ with nbgrader")
     make.add_argument("assignments", nargs="*", default=list(ASSIGNMENTS), metavar="ASSIGNMENT")
     commands.add_parser("samples", parents=[course], help="rewrite autograder/samples/ from solutions/ and exercises/")
@@ -97,6 +103,18 @@ def main(argv=None):
         except ValueError as error:
             parser.error(str(error))
         print(f"wrote {bundle}")
+        return 0
+    if args.command == "nbgrader-gradebook":
+        from .nbgrader_gradebook import write_report
+
+        path = Path(args.out or Path(root) / "graded") / args.assignment / "report.json"
+        if not path.is_file():
+            parser.error(f"expected {path} from 'autograder grade {args.assignment}', found none")
+        try:
+            written = write_report(path, args.db, course=root)
+        except (OSError, ValueError) as error:
+            parser.error(str(error))
+        print(f"wrote {len(written)} students' grades of {args.assignment} into {args.db or 'the course gradebook'}")
         return 0
     if args.command == "release":
         from .nbgrader_route import release

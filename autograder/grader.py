@@ -16,7 +16,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from nbbackprop.checks import TARGETS, suite_for
-from nbbackprop.checks.core import CODES, Raised
+from nbbackprop.checks.verdict import OK, Raised, Verdict, failed
 
 from . import sandbox
 from .intake import UNGRADED, collect
@@ -46,52 +46,44 @@ def _judge(assignment, results, failures):
     for target in TARGETS[assignment]:
         tests = [t for t in tests_of(assignment) if t.target == target]
         outcome = results.get(target)
-        verdicts = {}
         if isinstance(outcome, Raised):
-            verdicts = {t.part: (outcome.code, f"[{t.part}] {outcome.message}", False) for t in tests}
+            found = dict.fromkeys((t.part for t in tests), Verdict(outcome.code, outcome.message))
         elif outcome is None or outcome.get("visible", {}).get("__missing__"):
-            why = _missing_reason(target, failures)
-            verdicts = {t.part: (why[0], f"[{t.part}] {why[1]}", False) for t in tests}
+            found = dict.fromkeys((t.part for t in tests), _missing(target, failures))
         else:
-            suite = suite_for(target)
-            try:
-                seen = {}
-                for hidden in (False, True):
-                    for v in suite.verdicts(outcome["hidden" if hidden else "visible"], hidden):
-                        part = v.id.split(".", 1)[1]
-                        if part not in seen or (seen[part][0] == "ok" and v.diagnosis != "ok"):
-                            seen[part] = (v.diagnosis, _hidden_only(v) if hidden else v.message, hidden)
-                verdicts = seen
-            except Exception as error:  # results shaped like nothing the judge knows: not the grader's crash
-                verdicts = {t.part: ("exception", f"[{t.part}] the results of {target} could not be judged: "
-                                                  f"{type(error).__name__}: {error}", False) for t in tests}
+            found = _verdicts(suite_for(target), outcome)
         for test in tests:
-            diagnosis, message, hidden = verdicts.get(test.part, ("mismatch", f"[{test.part}] not checked", False))
-            lines.append({"id": test.id, "target": target,
-                          "points": test.points if diagnosis == "ok" else 0.0, "max_points": test.points,
-                          "diagnosis": diagnosis, "hidden": hidden and diagnosis != "ok",
-                          "message": "" if diagnosis == "ok" else message})
+            verdict = found.get(test.part, failed("mismatch", "not checked", "")).of(
+                target, test.part, found.get(test.part, OK).hidden)
+            lines.append(verdict.report_line(test.points, verdict.hidden_message() if verdict.hidden else None))
     return lines
 
 
-def _hidden_only(verdict):
-    """The message of a part that passes its visible test but fails a hidden one: the code and the
-    likely cause, without the hidden inputs or values."""
-    part = verdict.id.split(".", 1)[1]
-    cause = verdict.message.split("Likely cause:", 1)[1].strip() if "Likely cause:" in verdict.message else ""
-    return (f"[{part}] {verdict.target} passes the visible test of {part} but fails a hidden one "
-            f"({CODES.get(verdict.diagnosis, verdict.diagnosis)})." + (f" Likely cause: {cause}" if cause else ""))
+def _verdicts(suite, outcome):
+    """The visible verdict of each part, replaced by the hidden one where only that fails."""
+    try:
+        found = {}
+        for hidden in (False, True):
+            for verdict in suite.verdicts(outcome["hidden" if hidden else "visible"], hidden):
+                if verdict.part not in found or (found[verdict.part].passed and not verdict.passed):
+                    found[verdict.part] = verdict
+        return found
+    except Exception as error:  # results shaped like nothing the judge knows: not the grader's crash
+        return dict.fromkeys(suite.parts, failed("exception", f"the results of {suite.target} could not be judged: "
+                                                              f"{type(error).__name__}: {error}", ""))
 
 
-def _missing_reason(target, failures):
+def _missing(target, failures):
+    """The verdict of a graded name the notebook does not define, with the cell that should have."""
     for index, (code, text) in sorted(failures.items()):
         if code == "not-implemented":
-            return "not-implemented", f"{target} is not defined; code cell {index} raised {text}"
+            return Verdict("not-implemented", f"{target} is not defined; code cell {index} raised {text}")
     if failures:
         index, (code, text) = sorted(failures.items())[0]
-        return "exception", f"{target} is not defined: its cell is missing or failed (code cell {index}: {text})"
-    return "exception", (f"{target} is not defined: no code cell defines it (expected a cell with "
-                         f"'def {target}' or 'class {target}', grade_id {target})")
+        return Verdict("exception", f"{target} is not defined: its cell is missing or failed (code cell {index}: "
+                                    f"{text})")
+    return Verdict("exception", f"{target} is not defined: no code cell defines it (expected a cell with "
+                                f"'def {target}' or 'class {target}', grade_id {target})")
 
 
 def grade_namespace(assignment, namespace, targets=None, limits=None):

@@ -103,12 +103,13 @@ def hostile_class(tmp_path_factory, listener):
                                           "np.isclose = lambda a, b, **k: np.ones(np.shape(a), bool)"),
         "patched_checks": with_cell(buggy, """
 import sys
-import nbbackprop.checks as checks, nbbackprop.checks.core as core, nbbackprop.modules as reference
-core.diagnose = lambda *a, **k: "ok"
-core.close = lambda *a, **k: True
-core.Suite.verdicts = lambda self, results, hidden=False: []
-original = core.WatchedSuite.probe
-core.WatchedSuite.probe = lambda self, c, hidden=False: original(self, getattr(reference, self.target, c), hidden)
+import nbbackprop.checks as checks, nbbackprop.modules as reference
+import nbbackprop.checks.compare as compare, nbbackprop.checks.engine as engine
+compare.diagnose = engine.diagnose = lambda *a, **k: "ok"
+compare.close = engine.close = lambda *a, **k: True
+engine.Suite.verdicts = lambda self, results, hidden=False: []
+original = engine.Suite.probe
+engine.Suite.probe = lambda self, c, hidden=False: original(self, getattr(reference, self.target, c), hidden)
 sys.setprofile = lambda *a: None
 """),
         "delegation": edited(model, "Linear", solution_cell(model, "Linear").source,
@@ -329,7 +330,7 @@ def test_the_wire_carries_numbers_and_refuses_anything_else():
     import numpy as np
 
     from autograder.wire import decode, encode
-    from nbbackprop.checks.core import Raised
+    from nbbackprop.checks.verdict import Raised
 
     value = {"a": np.arange(6.0).reshape(2, 3).T, "b": (np.float64(3.5), [np.int64(2)], None, "x"),
              "c": Raised("timeout", "slow"), "d": np.array([True, False])}
