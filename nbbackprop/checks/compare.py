@@ -51,7 +51,7 @@ def diagnose(got, expected, alternatives=(), batch=None):
     ``alternatives`` are ``(code, value)`` pairs: the answers typical bugs give
     on the same input (computed by the judge), tried before the generic causes.
     Then: transpose, shape, unstable, sign, ``scale-batch`` (off by ``batch``),
-    ``scale`` (another constant factor), else ``mismatch``.
+    ``scale`` (another constant factor, shared by several entries), else ``mismatch``.
     """
     if isinstance(got, Raised):
         return got.code
@@ -76,9 +76,11 @@ def diagnose(got, expected, alternatives=(), batch=None):
         return "sign"
     if batch and (close(array * batch, expected) or close(array / batch, expected)):
         return "scale-batch"
+    # a constant factor only means something across several entries: one number "fits" every factor,
+    # so a wrong scalar is a mismatch unless a typical bug (an alternative) reproduces it
     denominator = float(np.sum(expected * expected))
-    if denominator > 0:
+    if array.size > 1 and denominator > 0:
         factor = float(np.sum(array * expected)) / denominator
-        if abs(factor - 1.0) > 1e-6 and abs(factor) > 1e-12 and close(array, factor * expected):
+        if abs(factor - 1.0) > 1e-3 and abs(factor) > 1e-12 and close(array, factor * expected):
             return "scale"
     return "mismatch"

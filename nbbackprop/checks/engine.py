@@ -147,13 +147,23 @@ def finding(where, part, got, expected, *, alternatives=(), batch=None, causes=N
     """
     code = diagnose(got, expected, alternatives, batch)
     if code == "ok":
-        return OK
+        return low_precision(where, part, got)
     for alt_code, value, *rest in alternatives:  # the first bug that matches is the one diagnose named
         if value is not None and not isinstance(got, Raised) and close(got, value):
             if rest and alt_code == code:
                 causes = {**(causes or {}), code: rest[0]}
             break
     return explain(code, where, part, got, expected, causes=causes, tiny=tiny, probe_text=probe_text)
+
+
+def low_precision(where, part, got):
+    """OK, unless ``got`` holds floats of less than double precision: the course computes in float64."""
+    dtype = getattr(got, "dtype", None)
+    if dtype is None or dtype.kind != "f" or dtype.itemsize >= 8:
+        return OK
+    return failed("mismatch", f"{where}: {part} came back as {dtype} (right to its {dtype} digits), expected float64.",
+                  f"something makes {dtype}, e.g. dtype=np.{dtype} or .astype(np.{dtype}); keep float64 everywhere, "
+                  "as the contract says — gradient checks need its 16 digits.")
 
 
 def explain(code, where, part, got, expected, *, causes=None, tiny=None, probe_text=""):
@@ -324,5 +334,5 @@ class Suite:
 
 
 __all__ = ["CODES", "DELEGATION", "OK", "CheckFailure", "Raised", "Suite", "Verdict", "call", "close", "copied",
-           "diagnose", "explain", "failed", "finding", "fmt", "frozen", "is_stub", "on_calls", "plain",
+           "diagnose", "explain", "failed", "finding", "fmt", "frozen", "is_stub", "low_precision", "on_calls", "plain",
            "raised", "reference_code", "unless_stub", "watch_calls", "with_collaborators"]

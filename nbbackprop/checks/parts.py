@@ -3,7 +3,6 @@ large-input stability, state across calls, and agreement with the student's own 
 
 import numpy as np
 
-from .compare import as_numbers
 from .engine import OK, Raised, Verdict, explain, failed, finding, is_stub, unless_stub
 
 FD_STEP = 1e-6  # the step of the central differences taken of a student's own forward pass
@@ -26,9 +25,11 @@ def unpack(result, shapes, names, *, by_size=False):
         if shape is ...:
             out.append(value)
             continue
-        array = as_numbers(value)
-        if array is None:
+        array = np.asarray(value) if not isinstance(value, Raised) else None
+        if array is None or array.dtype.kind not in "biuf":
             return Raised("shape", f"returned {type(value).__name__} inside {names}, expected numbers")
+        if array.dtype.kind != "f":
+            array = array.astype(float)  # (a float dtype is kept: its precision is judged)
         if shape == () and array.size == 1:
             array = array.reshape(())
         elif shape is not None and (array.size != int(np.prod(shape)) if by_size else array.shape != shape):
@@ -45,6 +46,11 @@ def int_vector(where, candidates, n, cause):
         if isinstance(got, Raised) or got is None:
             continue
         array = np.asarray(got)
+        if not isinstance(got, np.ndarray):
+            problem = failed("mismatch", f"{where} returned a {type(got).__name__}, expected a numpy array of 0/1.",
+                             "return the comparison as an array: (X @ w + b >= 0).astype(int), not a list.")
+            first = first or problem
+            continue
         if array.shape == (n,) and array.dtype.kind in "iu":
             return OK
         if array.shape != (n,):
