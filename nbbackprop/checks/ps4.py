@@ -8,11 +8,58 @@ import numpy as np
 from .. import graph as ref_graph
 from .. import modules as ref
 from ..losses import log_softmax, softmax
-from .engine import OK, Raised, Suite, call, copied, explain, failed, finding, frozen, raised, unless_stub
+from .engine import (
+    OK,
+    Raised,
+    Suite,
+    call,
+    copied,
+    explain,
+    failed,
+    finding,
+    frozen,
+    low_precision,
+    raised,
+    unless_stub,
+)
 from .parts import FD_STEP, agrees_with_own_forward, fresh_twin, stability
 from .probes import dims, labels, mixed, rng_for
 
 _copy = copied
+BIG = (np.linspace(-1e4, 1e4, 35) + 1.5).reshape(7, 5)  # large inputs of both signs, none at ReLU's kink
+
+
+def interleaved(build, pair, attributes=()):
+    """Two fresh instances used interleaved — fprop A, fprop B, bprop A, bprop B — as two layers of one kind in
+    a network are: what each bprop returned, and the ``attributes`` it set. State kept on the class (or shared
+    between instances) shows here and nowhere else."""
+    boxes = [build(), build()]
+    if any(isinstance(box, Raised) for box in boxes):
+        return Raised("exception", "could not build two instances")
+    states, calls = pair
+    for box, state in zip(boxes, states):
+        for name, value in state.items():
+            setattr(box, name, frozen(value))
+    for box, (args, _) in zip(boxes, calls):
+        call(box.fprop, *map(frozen, args))
+    answers = [call(box.bprop, *(() if g is None else (frozen(g),))) for box, (_, g) in zip(boxes, calls)]
+    return [(_copy(answer), *(_attr(box, name) for name in attributes)) for box, answer in zip(boxes, answers)]
+
+
+def judge_interleaved(where, got, pair, expected_of):
+    """``state``: each of two interleaved instances must answer as if it were alone."""
+    if isinstance(got, Raised):
+        return OK  # a box that cannot be built twice is charged where it first fails
+    for label, answers, state, calls in zip(("first", "second"), got, *pair):
+        for value, expected in zip(answers, expected_of(state, calls)):
+            if isinstance(value, Raised) or np.shape(value) != np.shape(expected) or \
+                    not np.allclose(value, expected, rtol=1e-9, atol=1e-12):
+                return failed("state", f"{where}: with two instances used in turn (fprop A, fprop B, bprop A, "
+                                       f"bprop B), the {label} one's gradients came out wrong, though each is right "
+                                       "alone.",
+                              "keep what fprop needs on the instance (self.x = x), never on the class (Linear.x, "
+                              "a class-level dict or list): a network has several layers of one kind.")
+    return OK
 
 
 def _attr(obj, name):
@@ -51,7 +98,9 @@ class LinearSuite(Suite):
         if isinstance(layer, Raised):
             return dict.fromkeys(("init", "y", "grad_x", "grad_W", "grad_b"), layer)
         twin = call(Linear, n_in, n_out, np.random.default_rng(0))
-        out["init"] = (_attr(layer, "W"), _attr(layer, "b"), _attr(twin, "W") if not isinstance(twin, Raised) else twin)
+        other = call(Linear, n_in, n_out, np.random.default_rng(1))
+        out["init"] = (_attr(layer, "W"), _attr(layer, "b"), _attr(twin, "W") if not isinstance(twin, Raised) else twin,
+                       _attr(other, "W") if not isinstance(other, Raised) else other)
         layer.W, layer.b = frozen(W), frozen(b)
         out["y"] = _copy(call(layer.fprop, frozen(x)))
         out["grad_x"] = _copy(call(layer.bprop, frozen(g)))
@@ -59,6 +108,8 @@ class LinearSuite(Suite):
         call(layer.fprop, frozen(x))
         call(layer.bprop, frozen(g))
         out["grad_W_again"], out["grad_b_again"] = _attr(layer, "grad_W"), _attr(layer, "grad_b")
+        out["interleaved"] = interleaved(lambda: call(Linear, n_in, n_out, np.random.default_rng(0)),
+                                         self.pair(hidden), ("grad_W", "grad_b"))
         # a square layer tells W from Wᵀ when the non-square one just raised
         xs, Ws, bs, gs = self.inputs(hidden, square=True)
         square = call(Linear, *Ws.shape, np.random.default_rng(0))
@@ -67,6 +118,18 @@ class LinearSuite(Suite):
             call(square.fprop, frozen(xs))
             out["square_grad_x"] = _copy(call(square.bprop, frozen(gs)))
         return out
+
+    def pair(self, hidden):
+        """Two layers' worth of (W, b, x, grad_y), for two instances used interleaved."""
+        x, W, b, g = self.inputs(hidden)
+        rng = rng_for(self.target, hidden, "pair")
+        return [{"W": W, "b": b}, {"W": mixed(rng, W.shape), "b": mixed(rng, b.shape)}], \
+            [((x,), g), ((mixed(rng, x.shape),), mixed(rng, g.shape))]
+
+    @staticmethod
+    def pair_expected(state, calls):
+        (x,), g = calls
+        return g @ state["W"].T, x.T @ g, g.sum(axis=0)
 
     def run_judge(self, results, hidden):
         x, W, b, g = self.inputs(hidden)
@@ -108,11 +171,13 @@ class LinearSuite(Suite):
                     "scale-batch": "grad_b = grad_y.sum(axis=0): a sum over the batch, not a mean.",
                     "shape": "grad_b has the shape of b, (n_out,): grad_y.sum(axis=0)."})
         found["state"] = self.judge_state(results, x.T @ g, g.sum(axis=0))
+        if found["state"].passed and all(found[p].passed for p in ("fprop", "grad_x", "grad_W", "grad_b")):
+            found["state"] = judge_interleaved("Linear", results["interleaved"], self.pair(hidden), self.pair_expected)
         return found
 
     @staticmethod
     def judge_init(init, shape):
-        W0, b0, W_twin = init
+        W0, b0, W_twin, W_other = init
         where = "Linear(n_in, n_out, rng)"
         verdict = finding(where, "init", np.shape(W0) if not isinstance(W0, Raised) else W0,
                           np.array(shape), probe_text=f"n_in={shape[0]}, n_out={shape[1]}",
@@ -133,6 +198,13 @@ class LinearSuite(Suite):
         if not (isinstance(W_twin, np.ndarray) and np.array_equal(W0, W_twin)):
             return failed("state", f"{where}: two layers built with the same seed differ.",
                           "draw the weights from the rng argument, not from np.random or a fixed seed.")
+        if isinstance(W_other, np.ndarray) and np.array_equal(W0, W_other):
+            return failed("state", f"{where}: layers built with default_rng(0) and default_rng(1) have the same W.",
+                          "draw the weights from the rng argument you were given — not from np.random, a seed of "
+                          "your own or a generator made inside: every layer of a network would start the same.")
+        precision = low_precision(where, "W", init[0])
+        if not precision.passed:
+            return precision
         if not 1e-3 < np.std(W0) < 2.0:
             return failed("scale", f"{where}: W has standard deviation {np.std(W0):.3g}.",
                           "use a small scale such as 1/√n_in.")
@@ -178,10 +250,9 @@ class ActivationSuite(Suite):
             return dict.fromkeys(("y", "grad_x", "big", "grad_x2"), box)
         out = {"y": _copy(call(box.fprop, frozen(x)))}
         out["grad_x"] = _copy(call(box.bprop, frozen(g)))
-        big = np.linspace(-1e4, 1e4, 7 * 5).reshape(7, 5)
-        out["big"] = _copy(call(box.fprop, frozen(big)))
+        out["big"] = _copy(call(box.fprop, frozen(BIG)))
         if not isinstance(out["big"], Raised):
-            out["big_grad"] = _copy(call(box.bprop, frozen(np.ones_like(big))))
+            out["big_grad"] = _copy(call(box.bprop, frozen(np.ones_like(BIG))))
         call(box.fprop, frozen(x[::-1].copy()))
         out["grad_x2"] = _copy(call(box.bprop, frozen(g)))
         fresh = call(Box)  # the same second call on a fresh box: state is judged against the student's own bprop
@@ -191,7 +262,17 @@ class ActivationSuite(Suite):
             # the student's own fprop at x ± h: the judge differentiates it numerically
             out["y_plus"] = _copy(call(fresh.fprop, frozen(x + FD_STEP)))
             out["y_minus"] = _copy(call(fresh.fprop, frozen(x - FD_STEP)))
+        out["interleaved"] = interleaved(lambda: call(Box), self.pair(hidden))
         return out
+
+    def pair(self, hidden):
+        x, g = self.inputs(hidden)
+        rng = rng_for(self.target, hidden, "pair")
+        return [{}, {}], [((x,), g), ((mixed(rng, x.shape, 0.1, 3.0),), mixed(rng, g.shape))]
+
+    def pair_expected(self, state, calls):
+        (x,), g = calls
+        return (g * self.df(x),)
 
     def run_judge(self, results, hidden):
         x, g = self.inputs(hidden)
@@ -204,12 +285,13 @@ class ActivationSuite(Suite):
         if not found["fprop"].passed and not found["bprop"].passed and agrees_with_own_forward(
                 results.get("y_plus"), results.get("y_minus"), results.get("grad_x"), g):
             found["bprop"] = OK  # the derivative of the student's own (wrong) fprop: charged once, there
-        big = np.linspace(-1e4, 1e4, 35).reshape(7, 5)
         found["stability"] = stability(
-            [(f"{where}.fprop", results["big"], self.f(big), found["fprop"].passed),
-             (f"{where}.bprop", results.get("big_grad"), self.df(big), found["bprop"].passed)],
+            [(f"{where}.fprop", results["big"], self.f(BIG), found["fprop"].passed),
+             (f"{where}.bprop", results.get("big_grad"), self.df(BIG), found["bprop"].passed)],
             "x from -1e4 to 1e4")
         found["state"] = fresh_twin(f"{where}.bprop", results["grad_x2"], results.get("grad_x2_fresh"))
+        if found["state"].passed and found["fprop"].passed and found["bprop"].passed:
+            found["state"] = judge_interleaved(where, results["interleaved"], self.pair(hidden), self.pair_expected)
         return found
 
 
@@ -311,7 +393,17 @@ class SoftmaxCrossEntropySuite(Suite):
         if not isinstance(fresh, Raised):
             call(fresh.fprop, frozen(z[::-1].copy()), frozen(y[::-1].copy()))
             out["grad2_fresh"] = _copy(call(fresh.bprop))
+        out["interleaved"] = interleaved(lambda: call(Loss), self.pair(hidden))
         return out
+
+    def pair(self, hidden):
+        z, y = self.inputs(hidden)
+        rng = rng_for(self.target, hidden, "pair")
+        return [{}, {}], [((z, y), None), ((2 * mixed(rng, z.shape), labels(rng, *z.shape)), None)]
+
+    def pair_expected(self, state, calls):
+        (z, y), _ = calls
+        return (self.reference_values(z, y)[1],)
 
     @staticmethod
     def reference_values(z, y):
@@ -347,6 +439,9 @@ class SoftmaxCrossEntropySuite(Suite):
              ("SoftmaxCrossEntropy.bprop", results["big_grad"], big_grad, found["grad"].passed)],
             "logits up to ±1e4", cause="subtract each row's max before exp, and use log-sum-exp.")
         found["state"] = fresh_twin("SoftmaxCrossEntropy.bprop", results["grad2"], results.get("grad2_fresh"))
+        if found["state"].passed and found["loss"].passed and found["grad"].passed:
+            found["state"] = judge_interleaved("SoftmaxCrossEntropy", results["interleaved"], self.pair(hidden),
+                                               self.pair_expected)
         return found
 
 
@@ -411,8 +506,11 @@ class SequentialSuite(Suite):
             if not isinstance(square, Raised) and not np.allclose(square, right) and any(
                     np.allclose(square, value) for value in [g_square, *each]):
                 got = Raised("chain-rule", got.message)
+        ones_layers, _, _ = self.inputs(hidden)
+        ones_model = ref.Sequential(ones_layers)
+        ones_model.fprop(x)
         found["bprop"] = finding("Sequential.bprop", "bprop", got, grad_x, probe_text=text,
-                                 alternatives=[("chain-rule", g)],
+                                 alternatives=[("chain-rule", g), ("chain-rule", ones_model.bprop(np.ones_like(g)))],
                                  causes={"chain-rule": "pass each module's grad_x on: grad = m.bprop(grad), "
                                                        "and return the last one.",
                                          "exception": "bprop runs the modules in reverse: reversed(self.modules)."})
@@ -460,11 +558,15 @@ class TopologicalOrderSuite(Suite):
     def run_probe(self, topological_order, hidden):
         graph = self.inputs(hidden)
         out = {"order": call(topological_order, {k: list(v) for k, v in graph.items()}, time_limit=5)}
-        cycle = call(topological_order, {k: list(v) for k, v in self.CYCLE.items()}, time_limit=5)
-        if isinstance(cycle, Raised):
-            out["cycle"] = cycle if cycle.code != "exception" else ("raised", cycle.message)
-        else:
-            out["cycle"] = ("returned", repr(cycle)[:80])
+        def on_cycle():
+            try:
+                return ("returned", repr(topological_order({k: list(v) for k, v in self.CYCLE.items()}))[:80])
+            except ValueError as error:  # a subclass is a ValueError too (graphlib.CycleError)
+                return ("raised", f"ValueError: {type(error).__name__}")
+
+        cycle = call(on_cycle, time_limit=5)
+        out["cycle"] = cycle if not isinstance(cycle, Raised) or cycle.code != "exception" else ("raised",
+                                                                                                 cycle.message)
         if isinstance(out["order"], list):
             out["order"] = [str(node) for node in out["order"]]
         return out
