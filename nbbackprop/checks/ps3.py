@@ -10,7 +10,19 @@ from .. import mlp as ref
 from ..datasets import load_digits
 from ..logistic import sigmoid
 from ..losses import softmax
-from .engine import OK, Raised, Suite, call, failed, finding, frozen, raised, unless_stub
+from .engine import (
+    OK,
+    Raised,
+    Suite,
+    call,
+    failed,
+    finding,
+    frozen,
+    low_precision,
+    raised,
+    unless_stub,
+    with_collaborators,
+)
 from .parts import stability, unpack
 from .probes import labels, mixed, rng_for
 
@@ -39,11 +51,16 @@ def as_pairs(value):
     """A student's list of (W, b) as a list of pairs of arrays, or a Raised saying what came instead."""
     if isinstance(value, Raised):
         return value
+    if not isinstance(value, (list, tuple)):  # a generator or zip would be spent after one pass
+        return Raised("shape", f"returned a {type(value).__name__}, expected a list of (W, b) pairs (a one-shot "
+                               "iterator is used up by the first loop over it)")
     try:
-        pairs = [(np.array(W, dtype=float), np.array(b, dtype=float)) for W, b in value]
+        pairs = [(np.asarray(W), np.asarray(b)) for W, b in value]
     except (TypeError, ValueError):
         return Raised("shape", f"returned {type(value).__name__}, expected a list of (W, b) pairs")
-    return pairs
+    if any(a.dtype.kind not in "biuf" for pair in pairs for a in pair):
+        return Raised("shape", "returned (W, b) pairs that are not arrays of numbers")
+    return [tuple(a if a.dtype.kind == "f" else a.astype(float) for a in pair) for pair in pairs]
 
 
 def collaborator(candidate, name):
@@ -79,7 +96,8 @@ class InitParamsSuite(Suite):
         a = results["a"]
         where = f"init_params({sizes}, rng)"
         if isinstance(a, Raised):
-            return dict.fromkeys(self.parts, raised(where, a))
+            return {**dict.fromkeys(self.parts, raised(where, a)),  # what came is not a list: charged to shapes
+                    **(dict.fromkeys(("values", "rng"), OK) if a.code == "shape" else {})}
         found = {}
         expected = [((n_in, n_out), (n_out,)) for n_in, n_out in pairwise(sizes)]
         got = [(W.shape, b.shape) for W, b in a]
@@ -103,7 +121,7 @@ class InitParamsSuite(Suite):
                                               "expected small weights (about 1/√n_in = 0.125).",
                                      "scale rng.standard_normal by 1/√n_in (or another small factor).")
         else:
-            found["values"] = OK
+            found["values"] = low_precision(where, "values", a[0][0])
         if not found["values"].passed:
             found["rng"] = OK  # random-looking weights are judged once, under "values"
             return found
@@ -142,6 +160,8 @@ class ForwardSuite(Suite):
         out = {"probs": result if isinstance(result, Raised) else result[0]}
         big = _split(call(forward, frozen_params(params), frozen(1e3 * X)), 2, "probs, cache")
         out["big"] = big if isinstance(big, Raised) else big[0]
+        loud = _split(call(forward, frozen_params(self.loud(params)), frozen(X)), 2, "probs, cache")
+        out["loud"] = loud if isinstance(loud, Raised) else loud[0]
         out["has_cache"] = result if isinstance(result, Raised) else result[1] is not None
         return out
 
@@ -158,12 +178,21 @@ class ForwardSuite(Suite):
                     "mismatch": "hidden layers use σ; the output layer uses softmax, not σ.",
                     "transpose": "with row batches a layer is a @ W + b, W of shape (n_in, n_out)."})}
         found["stability"] = stability(
-            [("forward", results["big"], reference_forward(params, 1e3 * X), found["probs"].passed)],
-            "X scaled by 1000", cause="subtract each row's max before exp in the softmax; use a stable σ.")
+            [("forward", results["big"], reference_forward(params, 1e3 * X), found["probs"].passed),
+             ("forward", results.get("loud"), reference_forward(self.loud(params), X), found["probs"].passed)],
+            "X scaled by 1000, then an output layer scaled by 1000 (logits of order 1000)",
+            cause="subtract each row's max before exp in the softmax (and use log-sum-exp for its log); use a "
+                  "stable σ.")
         has = results["has_cache"]
         found["cache"] = raised("forward", has) if isinstance(has, Raised) else OK if has else failed(
             "shape", "forward returned None as its cache.", "keep the activations of every layer; backward needs them.")
         return found
+
+    @staticmethod
+    def loud(params):
+        """The probe network with its output layer ×1000: logits of order 1000, which overflow a softmax that
+        exponentiates them as they are (scaling X alone saturates the sigmoids and keeps the logits small)."""
+        return [*params[:-1], (1e3 * params[-1][0], 1e3 * params[-1][1])]
 
     @staticmethod
     def softmax_axis0(params, X):
@@ -236,13 +265,15 @@ def reference_backward(params, X, y, lam, bug=None):
     for layer in range(len(params) - 1, -1, -1):
         W, b = params[layer]
         a_prev = activations[layer]
-        reg = {"no-reg": 0.0, "double-reg": 2 * lam}.get(bug, lam)
+        reg = {"no-reg": 0.0, "double-reg": 2 * lam, "half-reg": lam / 2, "reg-over-n": lam / n}.get(bug, lam)
         db = delta.sum(axis=0) + (lam * b if bug == "reg-bias" else 0.0)
         if bug == "bias-axis":
             db = delta.sum(axis=1)
+        elif bug == "bias-total":
+            db = delta.sum()
         grads.append((a_prev.T @ delta + reg * W, db))
         if layer > 0:
-            upstream = delta @ W.T if bug != "no-upstream" else np.ones_like(delta) @ W.T
+            upstream = {"no-upstream": np.ones_like(delta) @ W.T, "slope-only": 1.0}.get(bug, delta @ W.T)
             slope = {"no-derivative": 1.0,
                      "derivative-at-z": None,
                      "sigmoid-of-a": sigmoid(a_prev) * (1 - sigmoid(a_prev))}.get(bug, a_prev * (1 - a_prev))
@@ -255,9 +286,10 @@ def reference_backward(params, X, y, lam, bug=None):
 
 BACKWARD_BUGS = [
     ("regularization", "no-reg"), ("regularization", "double-reg"), ("regularization", "reg-bias"),
+    ("regularization", "half-reg"), ("regularization", "reg-over-n"),
     ("activation-derivative", "no-derivative"), ("activation-derivative", "derivative-at-z"),
-    ("activation-derivative", "sigmoid-of-a"), ("chain-rule", "no-upstream"), ("scale-batch", "no-mean"),
-    ("axis", "bias-axis"),
+    ("activation-derivative", "sigmoid-of-a"), ("chain-rule", "no-upstream"), ("chain-rule", "slope-only"),
+    ("scale-batch", "no-mean"), ("axis", "bias-axis"), ("axis", "bias-total"),
 ]
 
 BACKWARD_CAUSES = {
@@ -358,6 +390,10 @@ class BackwardSuite(Suite):
         for part, layers, which in (("dW_output", [last], 0), ("db_output", [last], 1),
                                     ("dW_hidden", range(last), 0), ("db_hidden", range(last), 1)):
             found[part] = self.judge_layers(part, plain_grads, expected, bugs, fd_plain, layers, which, text, len(y))
+        if isinstance(plain_grads, Raised) and plain_grads.code == "shape":  # not a list: charged once, first part
+            found.update(dict.fromkeys(("db_output", "dW_hidden", "db_hidden", "regularization"), OK))
+            found["cache"] = OK
+            return found
         reg = results[f"grads_{self.LAM}"]
         expected_reg = reference_backward(params, X, y, self.LAM)
         reg_bugs = {code_bug: reference_backward(params, X, y, self.LAM, code_bug[1]) for code_bug in BACKWARD_BUGS
@@ -475,7 +511,7 @@ class SgdStepSuite(Suite):
             found["inputs"] = failed("mutation", "sgd_step changed the params it was given (W -= lr * dW works in "
                                                  "place).",
                                      "return new arrays, W - lr * dW, so the caller's params survive.")
-        elif isinstance(frozen_result, Raised):
+        elif isinstance(frozen_result, Raised) and frozen_result.code != "shape":  # (a wrong container: values)
             found["inputs"] = raised("sgd_step", frozen_result)
         else:
             found["inputs"] = OK
@@ -496,44 +532,86 @@ class TrainSuite(Suite):
     THRESHOLD: ClassVar[dict] = {False: 0.95, True: 0.96}
 
     def run_probe(self, train, hidden):
-        X_train, y_train, _, _ = load_digits()
         settings = self.SETTINGS[hidden]
-        out = {}
-        for key, seed in (("run", 0), ("again", 0)):
-            result = _split(call(train, frozen(X_train), frozen(y_train), rng=np.random.default_rng(seed),
-                                 time_limit=60, **settings), 2, "params, history")
-            if isinstance(result, Raised):
-                return {"run": result}
-            out[key] = as_pairs(result[0])
-            if key == "run":
-                history = result[1]
-                losses = history.get("loss") if isinstance(history, dict) else history
-                try:
-                    out["losses"] = np.asarray(losses, dtype=float).ravel()
-                except (TypeError, ValueError):
-                    out["losses"] = Raised("shape", "history has no list of losses")
+        out = {"run": self.one_run(train, settings, 0)}
+        if not isinstance(out["run"], Raised):
+            out["again"] = self.one_run(train, settings, 0)
+            out["other"] = self.one_run(train, settings, 1)
+        accuracy = None if isinstance(out["run"], Raised) else self.accuracy(out["run"][0])
+        if accuracy is None or accuracy < self.THRESHOLD[hidden]:
+            # judged in isolation: the student's own loop over the reference init, forward, backward, sgd_step
+            isolated = with_collaborators(train, **{name: getattr(ref, name) for name in self.COLLABORATORS})
+            if isolated is not None:
+                out["isolated"] = self.one_run(isolated, settings, 0)
         return out
 
-    def run_judge(self, results, hidden):
-        run = results["run"]
-        settings = self.SETTINGS[hidden]
-        where = f"train(digits, **{settings})"
-        if isinstance(run, Raised):
-            return dict.fromkeys(self.parts, raised(where, run))
-        _, _, X_test, y_test = load_digits()
-        found = {}
+    COLLABORATORS = ("init_params", "forward", "cross_entropy", "backward", "sgd_step")
+
+    @staticmethod
+    def one_run(train, settings, seed):
+        """``(params, losses)`` of one training run, or a Raised."""
+        X_train, y_train, _, _ = load_digits()
+        result = _split(call(train, frozen(X_train), frozen(y_train), rng=np.random.default_rng(seed),
+                             time_limit=60, **settings), 2, "params, history")
+        if isinstance(result, Raised):
+            return result
+        history = result[1]
+        losses = history.get("loss") if isinstance(history, dict) else history
         try:
-            accuracy = float(np.mean(reference_forward(run, X_test).argmax(axis=1) == y_test))
-        except ValueError as error:
-            accuracy = None
-            found["accuracy"] = failed("shape", f"{where} returned params the network cannot use: {error}.", "")
-        if accuracy is not None:
+            losses = np.asarray(losses, dtype=float).ravel()
+        except (TypeError, ValueError):
+            losses = Raised("shape", "history has no list of losses")
+        return as_pairs(result[0]), losses
+
+    @staticmethod
+    def accuracy(params):
+        """Held-out accuracy of ``params`` on the digits, or None when the network cannot use them."""
+        _, _, X_test, y_test = load_digits()
+        try:
+            return float(np.mean(reference_forward(params, X_test).argmax(axis=1) == y_test))
+        except (TypeError, ValueError, IndexError):
+            return None
+
+    def run_judge(self, results, hidden):
+        where = f"train(digits, **{self.SETTINGS[hidden]})"
+        found = self.judge_run(results["run"], hidden, where)
+        isolated = results.get("isolated")
+        if not all(v.passed for v in found.values()) and isolated is not None and \
+                all(v.passed for v in self.judge_run(isolated, hidden, where).values()):
+            return dict.fromkeys(self.parts, OK)  # right with the reference helpers: their bug is charged there
+        if isinstance(results["run"], Raised):
+            return found
+        run, again, other = (results[key][0] if not isinstance(results[key], Raised) else results[key]
+                             for key in ("run", "again", "other"))
+        if not all(found[p].passed for p in ("accuracy", "history")):
+            found["deterministic"] = OK  # a run that does not learn is charged there
+        elif not _same_params(run, again):
+            found["deterministic"] = failed(
+                "state", f"{where}: two runs with the same seed gave different params.",
+                "take all randomness (init, shuffling) from the rng argument.")
+        elif _same_params(run, other):
+            found["deterministic"] = failed(
+                "state", f"{where}: runs with rng = default_rng(0) and default_rng(1) gave the same params.",
+                "use the rng you were given for the initial weights and the shuffling — not np.random, a seed of "
+                "your own, or a generator made inside train.")
+        return found
+
+    def judge_run(self, outcome, hidden, where):
+        """accuracy and history of one run (deterministic passes here: it needs several runs)."""
+        settings = self.SETTINGS[hidden]
+        if isinstance(outcome, Raised):
+            return dict.fromkeys(self.parts, raised(where, outcome))
+        run, losses = outcome
+        found = {"deterministic": OK}
+        accuracy = None if isinstance(run, Raised) else self.accuracy(run)
+        if accuracy is None:
+            found["accuracy"] = failed("shape", f"{where} returned params the network cannot use.", "")
+        else:
             need = self.THRESHOLD[hidden]
             found["accuracy"] = OK if accuracy >= need else failed(
                 "mismatch", f"{where}: held-out accuracy {accuracy:.1%}, expected at least {need:.0%}.",
                 "check that every epoch visits all samples in minibatches, that the step uses the gradients of the "
                 "current batch, and that params are updated (sgd_step's result kept).")
-        losses = results.get("losses")
         if isinstance(losses, Raised) or losses is None:
             found["history"] = failed("shape", f"{where}: the history should be a dict with 'loss' (one value per "
                                                "epoch) or a list of per-epoch losses.", "")
@@ -545,13 +623,12 @@ class TrainSuite(Suite):
                                       "the step direction or the learning rate.")
         else:
             found["history"] = OK
-        again = results.get("again")
-        same = not isinstance(again, Raised) and len(again) == len(run) and all(
-            np.array_equal(a, b) for pa, pb in zip(run, again) for a, b in zip(pa, pb))
-        found["deterministic"] = OK if same else failed(
-            "state", f"{where}: two runs with the same seed gave different params.",
-            "take all randomness (init, shuffling) from the rng argument.")
         return found
+
+
+def _same_params(a, b):
+    return not isinstance(a, Raised) and not isinstance(b, Raised) and len(a) == len(b) and all(
+        np.array_equal(x, y) for pa, pb in zip(a, b) for x, y in zip(pa, pb))
 
 
 SUITES = [InitParamsSuite(), ForwardSuite(), CrossEntropySuite(), BackwardSuite(), SgdStepSuite(), TrainSuite()]
