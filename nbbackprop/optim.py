@@ -3,8 +3,8 @@
 ``SGD.step`` applies ``p ← p − lr (∂L/∂p + λ p)`` to every parameter, the weight
 decay ``λ p`` on weights only (a module's ``decay_names``), in place. ``fit``
 runs per-example (``batch_size=1``), minibatch or full-batch (``None``) SGD
-and records a history of the loss and accuracy per epoch. The gradients are
-never rescaled in place: ``grad_W`` always means ``∂L/∂W``.
+and records a history of the loss and accuracy per epoch. Outside the
+training loop ``grad_W`` always means ``∂L/∂W`` (after ``fit``: of its last batch).
 """
 
 import numpy as np
@@ -32,27 +32,43 @@ class SGD:
             raise ValueError(f"SGD expected lr > 0 and weight_decay >= 0, got lr={lr}, weight_decay={weight_decay}")
         self.lr, self.weight_decay = float(lr), float(weight_decay)
         self.slots = [(owner, attr, attr in owner.decay_names) for _, owner, attr in model.named_parameters()]
-        self._scaled = {}  # slot index → the buffer that receives lr · ∂L/∂p
+        # per parameter: owner, attribute, its gradient's attribute, decays?, the buffer that receives lr · ∂L/∂p
+        self._steps = [[owner, attr, "grad_" + attr, decays, None] for owner, attr, decays in self.slots]
 
-    def step(self):
+    def step(self, prescaled=False):
         """Update every parameter in place: ``p ← p − lr (∂L/∂p + λ p)``.
 
         Reads ``grad_<name>`` (``∂L/∂p``, as ``bprop`` set it) and leaves it as it
-        was. ``lr · ∂L/∂p`` is written into a buffer kept per parameter, so a step
-        allocates no array: two passes over memory, like ``p -= lr * grad``
-        without its temporary.
+        was; ``lr · ∂L/∂p`` is written into a buffer kept per parameter, so a step
+        allocates no array.
+
+        ``prescaled=True`` is for a training loop that fed ``lr · ∂L/∂z`` down
+        the graph instead (a ``bprop`` is a vector–Jacobian product, linear in
+        ``grad_y``, so every box then sets ``lr · ∂L/∂p``): the step is one
+        subtraction, and the loop must call :meth:`unscale_gradients` before
+        anyone else reads the gradients, as :func:`fit` does.
         """
-        lr, decay, buffers = self.lr, self.weight_decay, self._scaled
-        for i, (owner, attr, decays) in enumerate(self.slots):
-            param, grad = getattr(owner, attr), getattr(owner, "grad_" + attr)
+        lr, decay = self.lr, self.weight_decay
+        for slot in self._steps:
+            owner, attr, grad_attr, decays, scaled = slot
+            param, grad = getattr(owner, attr), getattr(owner, grad_attr)
             if grad is None:
-                raise RuntimeError(f"SGD.step: {type(owner).__name__}.grad_{attr} is not set; call bprop first")
+                raise RuntimeError(f"SGD.step: {type(owner).__name__}.{grad_attr} is not set; call bprop first")
             if decays and decay:
                 param *= 1.0 - lr * decay  # p − lr λ p, the decay term, then the gradient step
-            scaled = buffers.get(i)
-            if scaled is None or scaled.shape != grad.shape or scaled.dtype != grad.dtype:
-                scaled = buffers[i] = np.empty(np.shape(grad), dtype=np.result_type(grad, lr))
+            if prescaled:
+                param -= grad
+                continue
+            if scaled is None or scaled.shape != grad.shape or scaled.dtype is not grad.dtype:
+                scaled = slot[4] = np.empty(np.shape(grad), dtype=np.result_type(grad, lr))
             param -= np.multiply(grad, lr, scaled)  # scaled = lr · grad, in the kept buffer
+
+    def unscale_gradients(self):
+        """Divide every ``grad_<name>`` by ``lr`` (a new array): after prescaled steps they mean ``∂L/∂p`` again."""
+        for owner, _, grad_attr, _, _ in self._steps:
+            grad = getattr(owner, grad_attr)
+            if grad is not None:
+                setattr(owner, grad_attr, grad / self.lr)
 
 
 def l2_penalty(model, lam):
@@ -106,8 +122,11 @@ def fit(model, loss, X, y, lr, epochs, batch_size=None, lam=0.0, rng=None,
     record_grad_norms : bool
         Record ``‖∂L/∂W‖`` of every weight after the last step of each epoch.
 
-    After ``fit`` every ``grad_<name>`` of the model holds ``∂L/∂p`` of the last
-    batch, taken before the last step — what ``bprop`` says it sets.
+    After ``fit`` (also when it is interrupted) every ``grad_<name>`` of the model
+    holds ``∂L/∂p`` of the last batch, taken before the last step — what
+    ``bprop`` says it sets. Inside the loop the loss hands ``lr · ∂L/∂z`` down
+    (``loss.bprop(lr)``) so that each step is one subtraction; the gradients
+    are divided by ``lr`` once, on the way out.
 
     Returns
     -------
@@ -139,28 +158,34 @@ def fit(model, loss, X, y, lr, epochs, batch_size=None, lam=0.0, rng=None,
         from tqdm.auto import tqdm
 
         epochs_iter = tqdm(epochs_iter, desc="epochs", leave=False)
-    for _ in epochs_iter:
-        order = np.arange(n) if rng is None else rng.permutation(n)
-        total, correct = 0.0, 0
-        for start in range(0, n, batch_size):
-            idx = order[start : start + batch_size]
-            targets = y[idx]
-            outputs = model.fprop(X[idx])
-            total += loss.fprop(outputs, targets) * len(idx)
-            if classify:
-                correct += np.count_nonzero(outputs.argmax(axis=1) == targets)
-            model.bprop(loss.bprop(), need_grad_x=False)  # sets every grad_* to ∂L/∂p of this batch
-            optimizer.step()
-        history["loss"].append(total / n + l2_penalty(model, lam))
-        history["accuracy"].append(int(correct) / n)
-        if X_val is not None:
-            val_loss, val_accuracy = evaluate(model, loss, X_val, y_val)
-            history["val_loss"].append(val_loss)
-            history["val_accuracy"].append(val_accuracy)
-        if record_grad_norms:
-            for name, _, grad in model.parameters():
-                if name in history["grad_norms"]:
-                    history["grad_norms"][name].append(float(np.linalg.norm(grad)))
-        if progress:
-            epochs_iter.set_postfix(loss=f"{history['loss'][-1]:.4f}")
+    prescaled = False
+    try:
+        for _ in epochs_iter:
+            order = np.arange(n) if rng is None else rng.permutation(n)
+            total, correct = 0.0, 0
+            for start in range(0, n, batch_size):
+                idx = order[start : start + batch_size]
+                targets = y[idx]
+                outputs = model.fprop(X[idx])
+                total += loss.fprop(outputs, targets) * len(idx)
+                if classify:
+                    correct += np.count_nonzero(outputs.argmax(axis=1) == targets)
+                prescaled = True
+                model.bprop(loss.bprop(lr), need_grad_x=False)  # every grad_* is now lr · ∂L/∂p of this batch
+                optimizer.step(prescaled=True)
+            history["loss"].append(total / n + l2_penalty(model, lam))
+            history["accuracy"].append(int(correct) / n)
+            if X_val is not None:
+                val_loss, val_accuracy = evaluate(model, loss, X_val, y_val)
+                history["val_loss"].append(val_loss)
+                history["val_accuracy"].append(val_accuracy)
+            if record_grad_norms:
+                for name, _, grad in model.parameters():
+                    if name in history["grad_norms"]:
+                        history["grad_norms"][name].append(float(np.linalg.norm(grad)) / lr)  # of ∂L/∂p
+            if progress:
+                epochs_iter.set_postfix(loss=f"{history['loss'][-1]:.4f}")
+    finally:
+        if prescaled:  # what the loop left in grad_* is lr · ∂L/∂p: give it back its meaning
+            optimizer.unscale_gradients()
     return history

@@ -30,7 +30,7 @@ def test_fit_takes_one_step_per_batch(batch_size, steps, monkeypatch):
     model = Sequential([Linear(3, 4, rng), ReLU(), Linear(4, 2, rng)])
     counted = []
     real_step = SGD.step
-    monkeypatch.setattr(SGD, "step", lambda self: counted.append(1) or real_step(self))
+    monkeypatch.setattr(SGD, "step", lambda self, **kw: counted.append(1) or real_step(self, **kw))
     history = fit(model, SoftmaxCrossEntropy(), rng.standard_normal((7, 3)), rng.integers(0, 2, 7),
                   lr=0.1, epochs=2, batch_size=batch_size, rng=rng)
     assert len(counted) == 2 * steps
@@ -142,3 +142,42 @@ def test_float32_parameters_stay_float32():
     fit(model, SoftmaxCrossEntropy(), rng.standard_normal((6, 3)).astype(np.float32), rng.integers(0, 2, 6),
         lr=0.1, epochs=2, batch_size=3)
     assert model[0].W.dtype == model[0].grad_W.dtype == np.float32
+
+
+def test_a_prescaled_step_equals_the_plain_one_and_unscaling_restores_the_gradients():
+    rng = np.random.default_rng(7)
+    X, y = rng.standard_normal((7, 3)), rng.integers(0, 2, 7)
+    models = [Sequential([Linear(3, 4, np.random.default_rng(1)), ReLU(), Linear(4, 2, np.random.default_rng(2))])
+              for _ in range(2)]
+    for model, prescaled in zip(models, (False, True)):
+        loss = SoftmaxCrossEntropy()
+        loss.fprop(model.fprop(X), y)
+        model.bprop(loss.bprop(0.3 if prescaled else 1.0))
+        optimizer = SGD(model, lr=0.3, weight_decay=0.1)
+        optimizer.step(prescaled=prescaled)
+        if prescaled:
+            optimizer.unscale_gradients()
+    for (_, a, grad_a), (_, b, grad_b) in zip(models[0].parameters(), models[1].parameters()):
+        np.testing.assert_allclose(a, b, rtol=1e-14)
+        np.testing.assert_allclose(grad_a, grad_b, rtol=1e-14)
+
+
+def test_an_interrupted_fit_still_leaves_true_gradients(monkeypatch):
+    rng = np.random.default_rng(10)
+    X, y = rng.standard_normal((6, 3)), rng.integers(0, 2, 6)
+    model = Sequential([Linear(3, 2, np.random.default_rng(1))])
+    real_step, calls = SGD.step, []
+
+    def step_then_stop(self, **kw):
+        real_step(self, **kw)
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(SGD, "step", step_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        fit(model, SoftmaxCrossEntropy(), X, y, lr=0.5, epochs=3, batch_size=3)
+    before_last_step = model[0].W + 0.5 * model[0].grad_W  # undo the last step: W = W_prev − lr ∂L/∂W
+    loss = SoftmaxCrossEntropy()
+    loss.fprop(X[3:] @ before_last_step + (model[0].b + 0.5 * model[0].grad_b), y[3:])
+    np.testing.assert_allclose(model[0].grad_W, X[3:].T @ loss.bprop(), rtol=1e-12)
