@@ -214,6 +214,8 @@ class BinaryCrossEntropySuite(Suite):
                                                       "cost nothing."),
                 ("mismatch", -np.mean((1 - y) * np.log(a) + y * np.log(1 - a)),
                  "y and 1 − y are swapped: y log a + (1 − y) log(1 − a)."),
+                ("scale", loss / np.log(10), "that is log10: use the natural log, np.log."),
+                ("scale", loss / np.log(2), "that is log2: use the natural log, np.log."),
             ],
             causes={"scale-batch": "the loss is the mean over samples (divide by N), not the sum.",
                     "sign": "the loss is −log-likelihood, a positive number: mind the leading minus.",
@@ -264,6 +266,13 @@ class LogisticGradientsSuite(Suite):
         return mixed(rng, (n, d)), labels(rng, n, 2), 0.5 * mixed(rng, (d,)), float(mixed(rng, ()))
 
     def run_probe(self, gradients, hidden):
+        out = self.probe_once(gradients, hidden)
+        isolated = with_collaborators(gradients, sigmoid=ref.sigmoid)  # judged in isolation from their sigmoid
+        if isolated is not None:
+            out["isolated"] = self.probe_once(isolated, hidden)
+        return out
+
+    def probe_once(self, gradients, hidden):
         X, y, w, b = self.inputs(hidden)
         Xs, ys, ws, bs = self.inputs(hidden, square=True)
         tX, ty, tw, tb = self.TINY
@@ -285,6 +294,13 @@ class LogisticGradientsSuite(Suite):
                 "transpose": (X @ (a - y) / n if X.shape[0] == X.shape[1] else None, None)}
 
     def run_judge(self, results, hidden):
+        found = self.judge_once(results, hidden)
+        if "isolated" in results and not all(v.passed for v in found.values()):
+            alone = self.judge_once(results["isolated"], hidden)  # right with the reference sigmoid: charged there
+            found = {part: alone[part] if alone[part].passed else verdict for part, verdict in found.items()}
+        return found
+
+    def judge_once(self, results, hidden):
         X, y, w, b = self.inputs(hidden)
         n = len(X)
         where = "logistic_gradients"
@@ -370,6 +386,28 @@ def descend(X, y, lr, epochs, *, sign=1.0, mean=True, bias=True, before=False):
     return np.concatenate([w, [b]]), np.array(losses)
 
 
+def minibatches(X, y, lr, epochs, batch, *, orders=None, over=None, drop_last=False, first_only=False,
+                accumulate=False):
+    """Minibatch SGD from zeros, judge-side, with its typical bugs: [w…, b]. ``orders`` lists each epoch's order
+    (default: in order); ``over`` divides every minibatch gradient by that count instead of its own size."""
+    n = len(y)
+    w, b = np.zeros(X.shape[1]), 0.0
+    for order in orders or [np.arange(n)] * epochs:
+        slices = [order[i:i + batch] for i in range(0, n, batch)]
+        slices = [s for s in slices if len(s) == batch] if drop_last else slices[:1] if first_only else slices
+        total_w, total_b = np.zeros_like(w), 0.0
+        for index in slices:
+            dz = ref.sigmoid(X[index] @ w + b) - y[index]
+            dw, db = X[index].T @ dz / (over or len(index)), dz.sum() / (over or len(index))
+            if accumulate:
+                total_w, total_b = total_w + dw, total_b + db
+            else:
+                w, b = w - lr * dw, b - lr * db
+        if accumulate:
+            w, b = w - lr * total_w, b - lr * total_b
+    return np.concatenate([w, [b]])
+
+
 class FitLogisticSuite(Suite):
     target, reference = "fit_logistic", ref.fit_logistic
     signature = "fit_logistic(X, y, lr, epochs, batch_size, rng)"
@@ -419,8 +457,17 @@ class FitLogisticSuite(Suite):
                               rng=np.random.default_rng(7)),
                 "other": call(function, frozen(Xs), frozen(ys), lr=lr_s, epochs=epochs_s, batch_size=batch,
                               rng=np.random.default_rng(8)),
+                "step": call(function, *map(frozen, self.step_inputs(hidden)[:2]), lr=0.5, epochs=2, batch_size=3,
+                             rng=np.random.default_rng(3)),
             }
         return out
+
+    def step_inputs(self, hidden):
+        """N samples that are all the same: minibatch SGD then gives one answer whatever the order, so the
+        steps themselves — their count, their size, their divisor — can be checked exactly."""
+        n = 11 if hidden else 7
+        row = mixed(rng_for(self.target, hidden, "step"), (1, 3))
+        return np.repeat(row, n, axis=0), np.ones(n, dtype=np.int64)
 
     @staticmethod
     def unpack(result, d, epochs=None):
@@ -437,7 +484,7 @@ class FitLogisticSuite(Suite):
         d = X.shape[1]
         where = "fit_logistic"
         text = f"X of shape {X.shape}, y = {y.tolist()}, lr = {lr}, epochs = {epochs} (batch_size=None)"
-        expected, expected_losses = descend(X, y, lr, epochs)
+        expected = descend(X, y, lr, epochs)[0]
         alternatives = [
             ("sign", descend(X, y, lr, epochs, sign=-1.0)[0], "that is gradient *ascent*: step against the gradient, "
                                                              "w = w − lr·dw."),
@@ -457,11 +504,20 @@ class FitLogisticSuite(Suite):
                                    "mismatch": "start from w = 0, b = 0 and take `epochs` steps "
                                                "w −= lr·dw, b −= lr·db with the gradients of the mean loss."})
 
-        run = "own"
-        found = {"weights": verdict("own")}
-        if not found["weights"].passed and "isolated" in results and verdict("isolated").passed:
-            run, found["weights"] = "isolated", OK  # the bug is in a collaborator: charged there
-        probes = results[run]
+        found = self.judge_run(results["own"], hidden, verdict("own"))
+        if "isolated" in results and not all(v.passed for v in found.values()):
+            # the same loop over the reference sigmoid, BCE and gradients: a part right there is right
+            alone = self.judge_run(results["isolated"], hidden, verdict("isolated"))
+            found = {part: alone[part] if alone[part].passed else v for part, v in found.items()}
+        return found
+
+    def judge_run(self, probes, hidden, weights):
+        """Every part, on the probes of one run (the student's own, or over the reference helpers)."""
+        X, y, lr, epochs = self.inputs(hidden)
+        d, where = X.shape[1], "fit_logistic"
+        text = f"X of shape {X.shape}, y = {y.tolist()}, lr = {lr}, epochs = {epochs} (batch_size=None)"
+        expected_losses = descend(X, y, lr, epochs)[1]
+        found = {"weights": weights}
         if not found["weights"].passed:
             for part in ("losses", "minibatch", "rng"):
                 found[part] = unless_stub(where, *(probes[k] for k in ("batch", "full", "sgd")))
@@ -496,6 +552,26 @@ class FitLogisticSuite(Suite):
                                                "then one step per slice order[i:i + batch_size]."})
         if not verdict.passed:
             return verdict
+        Xr, yr = self.step_inputs(hidden)
+        got = self.unpack(probes["step"], Xr.shape[1], 2)
+        verdict = finding(
+            where, "minibatch", got if isinstance(got, Raised) else got[0], minibatches(Xr, yr, 0.5, 2, 3),
+            probe_text=f"{len(yr)} identical samples, batch_size = 3, lr = 0.5, epochs = 2 (any order gives the same "
+                       "steps)",
+            alternatives=[
+                ("scale-batch", minibatches(Xr, yr, 0.5, 2, 3, over=len(yr)), "each minibatch step divides by the "
+                 "whole N: average a minibatch's gradient over its own len(idx) samples."),
+                ("mismatch", minibatches(Xr, yr, 0.5, 2, 3, drop_last=True), "the last, shorter minibatch is "
+                 "dropped: slice order[i:i + batch_size] for i in range(0, N, batch_size), the rest included."),
+                ("mismatch", minibatches(Xr, yr, 0.5, 2, 3, first_only=True), "one step per epoch: take a step "
+                 "for every minibatch, not only the first."),
+                ("mismatch", minibatches(Xr, yr, 0.5, 2, 3, accumulate=True), "the minibatch gradients are added "
+                 "up into one step per epoch: step after each minibatch, with that minibatch's gradient."),
+            ],
+            causes={"mismatch": "for each epoch, split a fresh order into minibatches of batch_size (the last may be "
+                                "shorter) and take one step w −= lr·dw per minibatch, dw its mean gradient."})
+        if not verdict.passed:
+            return verdict
         Xs, ys, batch, lr_s, epochs_s = self.separable(hidden)
         text = f"a separable set X of shape {Xs.shape}, batch_size = {batch}, lr = {lr_s}, epochs = {epochs_s}"
         got = self.unpack(probes["sgd"], Xs.shape[1], epochs_s)
@@ -510,6 +586,11 @@ class FitLogisticSuite(Suite):
             return failed("mismatch", f"{where}: after training, accuracy {accuracy:.0%} and loss {losses[0]:.3g} → "
                                       f"{losses[-1]:.3g} on {text}; expected ≥ 90% and a falling loss.",
                           "each minibatch step must use the gradient of that minibatch, w −= lr·dw, b −= lr·db.")
+        fixed = np.random.default_rng(7).permutation(len(ys))
+        if close(params, minibatches(Xs, ys, lr_s, epochs_s, batch, orders=[fixed] * epochs_s)):
+            return failed("mismatch", f"{where}: on {text} every epoch visited the samples in the same shuffled "
+                                      "order.", "draw a new order every epoch: order = rng.permutation(N) inside the "
+                                                "loop over epochs.")
         if close(params, descend(Xs, ys, lr_s, epochs_s)[0]):
             return failed("mismatch", f"{where}: with batch_size = {batch} the result equals batch gradient descent "
                                       f"on {text}.",
@@ -530,8 +611,14 @@ class FitLogisticSuite(Suite):
                           "shuffle with the rng argument (rng.permutation(N)), not with np.random — the same seed "
                           "must give the same fit.")
         if np.allclose(first[0], other[0], rtol=1e-12, atol=0):
-            return failed("mismatch", f"{where}: seeds 7 and 8 gave exactly the same weights on {text}.",
-                          "the samples are not shuffled — draw a fresh order each epoch with rng.permutation(N).")
+            Xs, ys, batch, lr_s, epochs_s = self.separable(hidden)
+            if close(first[0], minibatches(Xs, ys, lr_s, epochs_s, batch)):
+                return failed("mismatch", f"{where}: seeds 7 and 8 gave exactly the same weights on {text}, those of "
+                                          "minibatches taken in order.",
+                              "the samples are not shuffled — draw a fresh order each epoch with rng.permutation(N).")
+            return failed("state", f"{where}: seeds 7 and 8 gave exactly the same weights on {text}.",
+                          "shuffle with the rng you were given — not a generator made inside fit_logistic, or a seed "
+                          "of your own.")
         return OK
 
 
