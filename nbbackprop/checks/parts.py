@@ -123,7 +123,3 @@ def agrees_with_own_forward(plus, minus, got, upstream):
     except ValueError:
         return False
 
-
-def not_random(where, what, cause):
-    """The verdict of parameters that came out equal where they must be drawn at random."""
-    return Verdict("mismatch", f"{where}: {what}", cause=cause)
