@@ -3,7 +3,7 @@ large-input stability, state across calls, and agreement with the student's own 
 
 import numpy as np
 
-from .engine import OK, Raised, Verdict, explain, failed, finding, is_stub, unless_stub
+from .engine import OK, Raised, explain, failed, finding, is_stub, unless_stub
 
 FD_STEP = 1e-6  # the step of the central differences taken of a student's own forward pass
 
