@@ -12,6 +12,8 @@ from pathlib import Path
 
 import nbformat
 
+from .cells import grade_id, is_solution
+
 
 def is_course(folder):
     folder = Path(folder)
@@ -58,17 +60,13 @@ def notebook_path(folder, assignment):
     return Path(folder) / assignment / f"{assignment}.ipynb"
 
 
-def grade_id(cell):
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-
 def solution_sources(assignment):
     """grade_id → the source of each solution cell of the source notebook, without the markers."""
     source = nbformat.read(notebook_path(SOLUTIONS, assignment), as_version=4)
     return {
         grade_id(cell): _MARKER.sub("", cell.source)
         for cell in source.cells
-        if cell.get("metadata", {}).get("nbgrader", {}).get("solution")
+        if is_solution(cell)
     }
 
 

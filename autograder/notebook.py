@@ -19,6 +19,8 @@ import nbformat
 
 from nbbackprop.checks import TARGETS
 
+from .cells import grade_id, is_test
+
 MAX_FILE_BYTES = 512 * 2**20  # a file larger than this is not read at all
 MAX_CODE_BYTES = 4 * 2**20  # code (outputs left out) larger than this is not graded
 _DEFINITION = re.compile(r"^(?:def|class)\s+([A-Za-z_]\w*)|^([A-Za-z_]\w*)\s*=(?!=)", re.M)
@@ -66,16 +68,6 @@ class Notebook:
         overlap = {other: len(names & set(targets)) for other, targets in TARGETS.items() if other != assignment}
         best = max(overlap, key=overlap.get)
         return best if overlap[best] else None
-
-
-def _nbgrader(cell):
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return meta if isinstance(meta, dict) else {}
-
-
-def _is_test_cell(cell):
-    meta = _nbgrader(cell)
-    return bool(meta.get("grade")) and not meta.get("solution")
 
 
 def _definitions(source):
@@ -136,9 +128,9 @@ def read_notebook(data):
         position += 1
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)
-        if grade_id := _nbgrader(cell).get("grade_id"):
-            grade_ids.append(str(grade_id))
-        if _is_test_cell(cell) or not source.strip():
+        if name := grade_id(cell):
+            grade_ids.append(str(name))
+        if is_test(cell) or not source.strip():
             continue
         size += len(source)
         cells.append((position, source))

@@ -14,6 +14,7 @@ import nbformat
 
 from nbbackprop.checks import TARGETS
 
+from .cells import is_test, nbgrader_meta
 from .course import SOLUTIONS, notebook_path
 
 
@@ -51,9 +52,9 @@ def tests_of(assignment):
     source = nbformat.read(notebook_path(SOLUTIONS, assignment), as_version=4)
     tests = []
     for cell in source.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if not meta.get("grade") or meta.get("solution"):
+        if not is_test(cell):
             continue
+        meta = nbgrader_meta(cell)
         checks = set(_checks_in(cell.source))
         if len(checks) != 1:
             raise ValueError(f"solutions/{assignment}: test cell {meta.get('grade_id')} should check exactly one "
