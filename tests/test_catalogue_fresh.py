@@ -798,7 +798,7 @@ def failures(target, candidate, hidden):
     return {part: v.diagnosis for part, v in found.items() if not v.passed}, found
 
 
-OPEN = {"ps5-numgrad-float32"}  # not fixed yet in ps5's checks
+OPEN = set()  # every ps5 blind spot of issue 11 is fixed
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason="ps5 blind spot not "

@@ -123,3 +123,12 @@ def agrees_with_own_forward(plus, minus, got, upstream):
     except ValueError:
         return False
 
+
+def in_double(got, *earlier):
+    """``got`` as float64 when one of the ``earlier`` results (judged by an earlier part) already holds floats
+    of less than double precision, so that precision costs once, where it first shows; else ``got`` as it is."""
+    def short(value):
+        dtype = getattr(value, "dtype", None)
+        return dtype is not None and dtype.kind == "f" and dtype.itemsize < 8
+
+    return got.astype(np.float64) if short(got) and any(short(result) for result in earlier) else got

@@ -8,7 +8,8 @@ Choices worth knowing when reading a verdict:
   linear in every entry, on which one-sided and central differences agree to
   rounding; a one-sided difference is charged once, in ``central``, where the
   function is curved and ``h = 1e-2`` makes its ``O(h)`` error loud. Both
-  functions are separable, so an ``x`` not put back is charged once, in ``restored``.
+  functions are separable, so an ``x`` not put back is charged once, in ``restored``; a gradient of less
+  than double precision is charged once, in ``value``.
 * ``relative_error``'s ``value`` part uses pairs whose entries all share one
   relative error, so the reduction cannot matter there; ``max`` and ``zeros``
   are judged with the student's own entrywise formula, so a formula bug costs once; a formula no typical
@@ -36,6 +37,7 @@ from .. import modules as ref_modules
 from ..mystery import MYSTERY_MODULES, N_FEATURES
 from .compare import as_numbers, fmt
 from .engine import OK, Raised, Suite, call, failed, finding, frozen, raised, with_collaborators
+from .parts import in_double
 from .probes import dims, mixed, rng_for
 
 SMALL = 1e-6  # a right check of a right module: ~1e-10 here; one-sided differences give ~1e-5
@@ -159,7 +161,8 @@ class NumericalGradientSuite(Suite):
                         ("mismatch", _differences(f, work, 1e-5, "backward"), ONE_SIDED + " Also " + IGNORED_H),
                         ("mismatch", _differences(f, work, 1e-5, "central"), IGNORED_H),
                         ("mismatch", np.zeros_like(x), COPY)]
-        found["central"] = finding("numerical_gradient", "central", results["central"], expected,
+        found["central"] = finding("numerical_gradient", "central", in_double(results["central"], results["value"]),
+                                   expected,
                                    alternatives=alternatives,
                                    probe_text=f"f() = Σ c ⊙ exp(x) with x of shape {x.shape}, h={H_CENTRAL}",
                                    causes={"mismatch": ONE_SIDED,
