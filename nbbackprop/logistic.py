@@ -9,6 +9,7 @@ averaged over the batch.
 import numpy as np
 
 from ._validation import as_labels, as_matrix, as_vector
+from .datasets import minibatches
 
 __all__ = [
     "binary_cross_entropy",
@@ -134,12 +135,8 @@ def fit_logistic(X, y, lr=0.1, epochs=100, batch_size=None, rng=None):
     n = X.shape[0]
     w, b, losses = np.zeros(X.shape[1]), 0.0, []
     for _ in range(epochs):
-        if batch_size is None:
-            batches = [slice(None)]
-        else:
-            order = rng.permutation(n)
-            batches = [order[i : i + batch_size] for i in range(0, n, batch_size)]
-        for idx in batches:
+        # batch descent: one batch of every sample, in order; no draw from rng
+        for idx in minibatches(n, n, None) if batch_size is None else minibatches(n, batch_size, rng):
             dw, db = logistic_gradients(X[idx], y[idx], w, b)
             w, b = w - lr * dw, b - lr * db
         losses.append(binary_cross_entropy(sigmoid(X @ w + b), y))

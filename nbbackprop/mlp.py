@@ -19,6 +19,7 @@ from itertools import pairwise
 import numpy as np
 
 from ._validation import as_labels, as_matrix, check_same_length
+from .datasets import minibatches
 from .logistic import sigmoid
 from .losses import softmax
 
@@ -149,9 +150,7 @@ def train(X, y, layer_sizes, lr, epochs, batch_size, lam, rng, X_val=None, y_val
     batch_size = n if batch_size is None else int(batch_size)
     history = {"loss": [], "accuracy": []} | ({"val_accuracy": []} if X_val is not None else {})
     for _ in range(int(epochs)):
-        order = rng.permutation(n)
-        for start in range(0, n, batch_size):
-            idx = order[start : start + batch_size]
+        for idx in minibatches(n, batch_size, rng):
             probs, cache = forward(params, X[idx])
             params = sgd_step(params, backward(params, cache, y[idx], lam), lr)
         probs = forward(params, X)[0]

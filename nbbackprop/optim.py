@@ -10,6 +10,7 @@ training loop ``grad_W`` always means ``∂L/∂W`` (after ``fit``: of its last 
 import numpy as np
 
 from ._validation import as_labels, as_matrix, check_same_length
+from .datasets import minibatches
 
 __all__ = ["SGD", "evaluate", "fit", "l2_penalty"]
 
@@ -161,10 +162,8 @@ def fit(model, loss, X, y, lr, epochs, batch_size=None, lam=0.0, rng=None,
     prescaled = False
     try:
         for _ in epochs_iter:
-            order = np.arange(n) if rng is None else rng.permutation(n)
             total, correct = 0.0, 0
-            for start in range(0, n, batch_size):
-                idx = order[start : start + batch_size]
+            for idx in minibatches(n, batch_size, rng):
                 targets = y[idx]
                 outputs = model.fprop(X[idx])
                 total += loss.fprop(outputs, targets) * len(idx)
