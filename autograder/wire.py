@@ -25,7 +25,9 @@ def _is_raised(value):
 
 def _encode(value):
     if _is_raised(value):
-        return {"__raised__": [str(value.code), str(value.message)]}
+        trace = [[str(cell), int(line), str(function), str(text)[:300]]
+                 for cell, line, function, text in tuple(getattr(value, "trace", ()))[:10]]
+        return {"__raised__": [str(value.code), str(value.message), trace]}
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in _KINDS:
             return {"__raised__": ["exception", f"returned an array of dtype {value.dtype}, expected numbers"]}
@@ -57,8 +59,8 @@ def _decode(value):
             raise ValueError("wire: an object must hold exactly one tag")
         (tag, body), = value.items()
         if tag == "__raised__":
-            code, message = body
-            return Raised(str(code), str(message))
+            code, message, *trace = body
+            return Raised(str(code), str(message), _trace(trace[0]) if trace else ())
         if tag == "__array__":
             dtype, shape, data = body
             dtype = np.dtype(str(dtype))
@@ -74,6 +76,19 @@ def _decode(value):
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     raise ValueError(f"wire: refused a {type(value).__name__}")
+
+
+def _trace(frames):
+    """A Raised's trace: at most ten ``(cell, line, function, text)`` frames of plain strings and a line number."""
+    if not isinstance(frames, list) or len(frames) > 10:
+        raise ValueError("wire: a trace must be a list of at most 10 frames")
+    out = []
+    for frame in frames:
+        if not (isinstance(frame, list) and len(frame) == 4 and isinstance(frame[1], int)
+                and all(isinstance(frame[k], str) for k in (0, 2, 3))):
+            raise ValueError("wire: a trace frame must be [cell, line, function, text]")
+        out.append(tuple(frame))
+    return tuple(out)
 
 
 def decode(data):

@@ -8,6 +8,7 @@ result back to the grader as a frame (:mod:`.frames`).
 """
 
 import contextlib
+import linecache
 import os
 import re
 import signal
@@ -44,7 +45,9 @@ def _run_cells(fd, cells, skip, cell_seconds, namespace=None):
         frames.send(fd, "cell", index)
         signal.setitimer(signal.ITIMER_REAL, cell_seconds)
         try:
-            exec(compile(_without_magics(source), f"<cell {index}>", "exec"), namespace)
+            name, code = f"<cell {index}>", _without_magics(source)
+            linecache.cache[name] = (len(code), None, code.splitlines(True), name)  # so a traceback quotes it
+            exec(compile(code, name, "exec"), namespace)
         except _CellTimeout:
             failures[index] = ["timeout", f"code cell {index} ran past {cell_seconds:g} s"]
         except BaseException as error:  # SystemExit, KeyboardInterrupt, anything: the next cell still runs

@@ -17,7 +17,7 @@ them in the grader's.
 
 from importlib import import_module
 
-from .verdict import CODES, CheckFailure, Raised, Verdict
+from .verdict import CODES, CheckFailure, Raised, Verdict, last_traceback
 
 ASSIGNMENTS = {
     "ps1_neurons": "ps1",
@@ -104,6 +104,7 @@ check_relative_error = _checker("relative_error")
 check_check_module = _checker("check_module")
 check_buggy_modules = _checker("buggy_modules")
 
-__all__ = ["ASSIGNMENTS", "TARGETS", "CODES", "CheckFailure", "Raised", "Verdict", "check", "suite_for", "suites"] + [
+__all__ = ["ASSIGNMENTS", "TARGETS", "CODES", "CheckFailure", "Raised", "Verdict", "check", "last_traceback",
+           "suite_for", "suites"] + [
     name for name in dir() if name.startswith("check_")
 ]

@@ -13,9 +13,13 @@ comparison, the tolerances and the reference all live on the judge's side.
 """
 
 import contextlib
+import linecache
+import os
+import re
 import signal
 import sys
 import threading
+import traceback
 import warnings
 
 import numpy as np
@@ -53,6 +57,34 @@ def _first_line(error):
     return f"{type(error).__name__}: {text[0] if text else ''}".strip().rstrip(":")
 
 
+_LIBRARY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # nbbackprop/
+_INSTALLED = tuple({os.path.abspath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+_GRADER_CELL = re.compile(r"<cell (\d+)>")  # the out-of-process grader compiles code cell N as "<cell N>"
+
+
+def _cell_name(filename):
+    """How the student finds the cell a frame ran in: "In [7]" in a live kernel, "code cell 5" in the
+    grader, else the file's name."""
+    if found := _GRADER_CELL.fullmatch(filename):
+        return f"code cell {found.group(1)}"
+    shell = sys.modules.get("IPython") and getattr(sys.modules["IPython"], "get_ipython", lambda: None)()
+    count = getattr(getattr(shell, "compile", None), "_filename_map", {}).get(filename)
+    return f"In [{count}]" if count is not None else os.path.basename(filename)
+
+
+def student_trace(tb, limit=6):
+    """The frames of a traceback that ran the student's code, innermost last, as
+    ``(cell, line, function, text)``: the checks', the library's and installed packages' frames left out."""
+    frames = []
+    for summary in traceback.extract_tb(tb):
+        path = os.path.abspath(summary.filename) if not summary.filename.startswith("<") else summary.filename
+        if path.startswith(_LIBRARY + os.sep) or path.startswith(_INSTALLED):
+            continue
+        text = summary.line or linecache.getline(summary.filename, summary.lineno).strip()
+        frames.append((_cell_name(summary.filename), summary.lineno, summary.name, text))
+    return tuple(frames[-limit:])
+
+
 def call(function, *args, time_limit=10.0, **kwargs):
     """Call student code; return its value, or a :class:`Raised` describing what went wrong.
 
@@ -71,9 +103,10 @@ def call(function, *args, time_limit=10.0, **kwargs):
     except (FloatingPointError, RuntimeWarning) as error:
         return Raised("unstable", _first_line(error))
     except ValueError as error:
-        return Raised("mutation" if "read-only" in str(error) else "exception", _first_line(error))
+        return Raised("mutation" if "read-only" in str(error) else "exception", _first_line(error),
+                      student_trace(error.__traceback__))
     except Exception as error:  # the student's bug, whatever it is
-        return Raised("exception", _first_line(error))
+        return Raised("exception", _first_line(error), student_trace(error.__traceback__))
 
 
 def frozen(array):
@@ -174,7 +207,7 @@ def explain(code, where, part, got, expected, *, causes=None, tiny=None, probe_t
         if got.code == "not-implemented":
             return Verdict(code, f"{where} is not implemented yet ({got.message}).", cause=cause)
         return Verdict(code, f"{where} {'raised ' + got.message if got.code != 'timeout' else got.message}{on}.",
-                       cause=cause)
+                       cause=cause, trace=got.trace)
     array, expected = as_numbers(got), np.asarray(expected, dtype=float)
     if array is None:
         what = f"returned {type(got).__name__ if got is not None else 'None'} instead of numbers" + (

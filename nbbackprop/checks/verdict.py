@@ -6,6 +6,8 @@ failed (:meth:`Verdict.hidden_message`), the report's JSON
 (:meth:`Verdict.report_line`). Nothing is ever parsed back out of a message.
 """
 
+import sys
+import traceback
 from dataclasses import dataclass, replace
 
 CODES = {
@@ -53,10 +55,13 @@ GENERIC_CAUSES = {
 @dataclass(frozen=True)
 class Raised:
     """What came back instead of a value: the code (``not-implemented``, ``exception``,
-    ``timeout``, ``unstable``, ``mutation``) and a one-line description."""
+    ``timeout``, ``unstable``, ``mutation``), a one-line description, and ``trace``: the student's
+    own frames where it was raised, innermost last, each ``(cell, line, function, text)`` — e.g.
+    ``("In [7]", 4, "sigmoid", "return 1 / (1 + math.exp(-z))")`` — with the checks' frames left out."""
 
     code: str
     message: str
+    trace: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,7 @@ class Verdict:
     target: str = ""
     part: str = ""
     hidden: bool = False
+    trace: tuple = ()  # the student's frames when their code raised (see Raised.trace)
 
     @property
     def id(self):
@@ -103,11 +109,30 @@ class Verdict:
                 f"({CODES.get(self.diagnosis, self.diagnosis)}).")
         return f"{text} Likely cause: {self.cause}" if self.cause else text
 
+    def shown(self):
+        """The text a student may read: the whole message, or only :meth:`hidden_message` for a hidden test."""
+        return self.hidden_message() if self.hidden else self.message
+
+    def trace_lines(self):
+        """The student's own traceback as text lines (none for a hidden test: its inputs stay hidden)."""
+        if self.hidden or not self.trace:
+            return []
+        lines = ["Your code, where it failed:"]
+        for cell, line, function, text in self.trace:
+            lines.append(f"  {cell}, line {line}, in {function}")
+            if text:
+                lines.append(f"    {text}")
+        return lines
+
     def report_line(self, points, shown=None):
-        """The report's line for this part (the contract's JSON); ``shown`` is the message to show."""
-        return {"id": self.id, "target": self.target, "points": points if self.passed else 0.0,
+        """The report's line for this part (the contract's JSON); ``shown`` is the message to show. A part
+        whose code raised also carries ``trace``: the student's frames, as lists ``[cell, line, function, text]``."""
+        line = {"id": self.id, "target": self.target, "points": points if self.passed else 0.0,
                 "max_points": points, "diagnosis": self.diagnosis, "hidden": self.hidden and not self.passed,
                 "message": "" if self.passed else (self.message if shown is None else shown)}
+        if self.trace and not self.hidden and not self.passed:
+            line["trace"] = [list(frame) for frame in self.trace]
+        return line
 
 
 OK = Verdict("ok")
@@ -119,8 +144,28 @@ def failed(code, summary, cause=None, evidence=""):
 
 
 class CheckFailure(AssertionError):
-    """Raised by a visible or hidden test: the verdict's code and its message."""
+    """Raised by a visible or hidden test: the verdict's code and its message (for a hidden test only
+    the part, the code and the likely cause — never its inputs).
+
+    In a notebook, IPython shows it through :meth:`_render_traceback_`: the diagnosis on the first
+    line, then the student's own traceback if their code raised, and none of the checks' frames
+    (:func:`last_traceback` prints those for whoever wants them).
+    """
 
     def __init__(self, verdict):
-        super().__init__(f"[{verdict.diagnosis}] {verdict.message}")
+        super().__init__(f"[{verdict.diagnosis}] {verdict.shown()}")
         self.verdict = verdict
+
+    def _render_traceback_(self):
+        lines = [str(self), *self.verdict.trace_lines()]
+        return [*lines, "", "(The checker's own frames are hidden: `from nbbackprop.checks import last_traceback; "
+                            "last_traceback()` prints them.)"]
+
+
+def last_traceback():
+    """Print the full traceback of the last failed check in this session, the checks' frames included."""
+    error = getattr(sys, "last_value", None)
+    if error is None:
+        print("No check has failed in this session yet.")
+        return
+    print("".join(traceback.format_exception(type(error), error, error.__traceback__)), end="")

@@ -1,0 +1,83 @@
+"""What the student sees of a failed check (issue 12): the diagnosis first, none of the checks' frames,
+and — when their code raised — their own traceback, named by the cell they can find."""
+
+import linecache
+
+import nbformat
+import pytest
+
+from autograder.cells import grade_id
+from autograder.course import model_answer
+from autograder.grader import grade_submission
+from autograder.report import feedback_html
+from nbbackprop.checks import CheckFailure, engine, suite_for
+
+PS2 = "ps2_logistic"
+RAISING = '''
+import math
+
+def _one(z):
+    return 1 / (1 + math.exp(-z))
+
+def sigmoid(z):
+    return _one(z)
+'''
+
+
+def student(source, filename):
+    """Run ``source`` as a cell would: registered with linecache (as IPython and the grader do) so
+    a traceback can quote it."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    names = {}
+    exec(compile(source, filename, "exec"), names)
+    return names
+
+
+def test_a_failed_check_renders_its_diagnosis_first_and_no_library_frame():
+    names = student("import numpy as np\ndef sigmoid(z):\n    return 1 / (1 + np.exp(z))\n", "<cell 3>")
+    with pytest.raises(CheckFailure) as failure:
+        suite_for("sigmoid").run(names["sigmoid"])
+    shown = failure.value._render_traceback_()  # what IPython prints instead of a traceback
+    assert shown[0].startswith("[sign] [value] sigmoid: value is wrong")
+    assert not any("nbbackprop" in line and "import last_traceback" not in line for line in shown)
+    assert not any("File " in line or "Traceback" in line for line in shown)
+
+
+def test_when_the_students_code_raises_their_own_frames_are_shown_innermost_last():
+    with pytest.raises(CheckFailure) as failure:
+        suite_for("sigmoid").run(student(RAISING, "<cell 4>")["sigmoid"])
+    shown = failure.value._render_traceback_()
+    assert shown[0].startswith("[exception] [value] sigmoid raised TypeError")
+    trace = shown[shown.index("Your code, where it failed:") + 1:]
+    assert trace[:4] == ["  code cell 4, line 8, in sigmoid", "    return _one(z)",
+                         "  code cell 4, line 5, in _one", "    return 1 / (1 + math.exp(-z))"]
+    assert not any("engine.py" in line or "ps2.py" in line for line in shown)
+
+
+def test_a_hidden_test_shows_neither_its_inputs_nor_a_trace():
+    suite = suite_for("sigmoid")
+    found = suite.verdicts(engine.plain(suite.probe(student(RAISING, "<cell 4>")["sigmoid"], True)), True)
+    value = next(v for v in found if v.part == "value")
+    assert value.trace and value.hidden  # the record keeps it; nothing renders it
+    with pytest.raises(CheckFailure) as failure:
+        suite.run(student(RAISING, "<cell 4>")["sigmoid"], hidden=True)
+    text = "\n".join(failure.value._render_traceback_())
+    assert "fails a hidden one" in text and "shape" not in text and "Your code" not in text
+    assert "trace" not in value.report_line(1.0, value.hidden_message())
+
+
+def test_the_graders_report_and_feedback_carry_the_students_traceback(tmp_path):
+    notebook = model_answer(PS2)
+    cell = next(c for c in notebook.cells if grade_id(c) == "sigmoid")
+    cell.source = RAISING
+    position = [c for c in notebook.cells if c.cell_type == "code"].index(cell) + 1
+    path = tmp_path / f"{PS2}.ipynb"
+    nbformat.write(notebook, path)
+    before = path.read_bytes()
+    entry = grade_submission(PS2, path)
+    line = next(line for line in entry["tests"] if line["id"] == "sigmoid.value")
+    assert line["diagnosis"] == "exception" and not line["hidden"]
+    assert line["trace"][-1] == [f"code cell {position}", 5, "_one", "return 1 / (1 + math.exp(-z))"]
+    page = feedback_html(PS2, entry)
+    assert f"code cell {position}, line 5, in _one" in page and "Your code, where it failed" in page
+    assert path.read_bytes() == before
