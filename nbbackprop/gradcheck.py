@@ -43,8 +43,8 @@ Functions, from the one the exercise asks for to the ones a lecture runs:
 
 * :func:`numerical_gradient`, :func:`relative_error`, :func:`scaled_error`, :func:`error_band`
 * :func:`check_module` — one box, with a random upstream gradient;
-* :func:`check_model` — every parameter of a network and its loss, in well
-  under a second for the digits network thanks to the trick explained there;
+* :func:`check_model` — every parameter of a network and its loss, entry by
+  entry (two forward passes per entry);
 * :func:`check_directional` — one random direction, for networks too big to
   check entry by entry.
 """
@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validation import as_matrix, check_same_length
-from .modules import Linear, Sequential
+from .modules import Sequential
 
 __all__ = [
     "REL_ERROR_OK",
@@ -331,8 +331,6 @@ class GradCheckReport:
         Samples with a pre-activation within the margin of a kink.
     kinks_handled : bool
         Whether those samples were dropped from the check.
-    method : str
-        ``"vectorized"`` or ``"one forward pass per entry"``.
     seconds : float
     """
 
@@ -341,7 +339,6 @@ class GradCheckReport:
     n_samples: int
     n_near_kink: int
     kinks_handled: bool
-    method: str
     seconds: float
 
     @property
@@ -374,7 +371,7 @@ class GradCheckReport:
 
     def __str__(self):
         used = self.n_samples - (self.n_near_kink if self.kinks_handled else 0)
-        lines = [f"gradient check, central differences with h={self.h:g}, {self.method}, {self.seconds:.2f} s"]
+        lines = [f"gradient check, central differences with h={self.h:g}, {self.seconds:.2f} s"]
         if self.n_near_kink == 0:
             lines.append(f"{used} samples, none near a kink")
         elif self.kinks_handled:
@@ -426,8 +423,6 @@ class DirectionalCheck:
         )
 
 
-# --- whole models: the machinery ---------------------------------------------
-
 
 def _chain(model):
     """The model as a flat list of ``(prefix, module)`` that ``fprop`` runs in order.
@@ -461,39 +456,32 @@ def _check_inputs(model, loss, X, y, where):
     return X, y
 
 
-def _forward(chain, X):
-    """``acts[k]`` is the input of module ``k``; ``acts[-1]`` the model's output."""
-    acts = [X]
-    for _, module in chain:
-        acts.append(module.fprop(acts[-1]))
-    return acts
-
-
-def _near_kink(chain, acts, h, kink_margin):
+def _near_kink(model, X, h, kink_margin):
     """Mask ``(N,)`` of samples with a pre-activation within the margin of a kink.
 
     Perturbing a parameter by ``h`` moves a pre-activation by about ``h`` times
     the magnitude of the activations feeding it, so the margin is
     ``kink_margin · h · (1 + the sample's largest activation so far)``.
     """
-    n = len(acts[0])
+    n = len(X)
     near = np.zeros(n, dtype=bool)
     scale = np.ones(n)
-    for k, (_, module) in enumerate(chain):
-        a = np.asarray(acts[k]).reshape(n, -1)
+    a = X
+    for _, module in _chain(model):
+        flat = np.asarray(a).reshape(n, -1)
         kink = getattr(module, "kink", None)
         if kink is not None:
             margin = kink_margin * h * scale
-            near |= (np.abs(a - kink) <= margin[:, None]).any(axis=1)
-        if a.size:
-            scale = np.maximum(scale, 1.0 + np.abs(a).max(axis=1))
+            near |= (np.abs(flat - kink) <= margin[:, None]).any(axis=1)
+        if flat.size:
+            scale = np.maximum(scale, 1.0 + np.abs(flat).max(axis=1))
+        a = module.fprop(a)
     return near
 
 
-def _drop_kinks(model, loss, X, y, h, kink_margin, handle_kinks, where):
-    """Forward once, find samples near a kink, drop them if asked: ``(X, y, n_near)``."""
-    chain = _chain(model)
-    near = _near_kink(chain, _forward(chain, X), h, kink_margin)
+def _drop_kinks(model, X, y, h, kink_margin, handle_kinks, where):
+    """Find the samples near a kink, drop them if asked: ``(X, y, n_near)``."""
+    near = _near_kink(model, X, h, kink_margin)
     n_near = int(near.sum())
     if handle_kinks and n_near:
         if n_near == len(X):
@@ -518,104 +506,6 @@ def _analytic_gradients(model, loss, X, y):
     return grads
 
 
-def _moved_rows(module, owner, attr, x, out, flat, h):
-    """The output rows of ``module`` that move when each entry in ``flat`` moves by ``+h``, then ``−h``.
-
-    Returns ``(copy, sample, rows)`` with ``M = len(copy)``: row ``r < M`` of
-    ``rows`` is the output for sample ``sample[r]`` with entry ``flat[copy[r]]``
-    moved by ``+h``, row ``M + r`` the same moved by ``−h``. For a ``Linear``
-    box nothing is recomputed: moving ``W[i, j]`` by ``h`` adds ``h · x[n, i]``
-    to ``out[n, j]``, moving ``b[j]`` adds ``h``, and the samples with
-    ``x[n, i] = 0`` do not move at all. Any other box is run once per
-    perturbation, the parameter restored exactly.
-    """
-    param = getattr(owner, attr)
-    if isinstance(module, Linear) and owner is module and attr in ("W", "b"):
-        if attr == "W":
-            inputs, outputs = np.unravel_index(flat, param.shape)
-            shift = h * x[:, inputs].T  # (K, N): how far out[n, outputs[c]] moves for perturbation c
-        else:
-            outputs, shift = flat, np.full((len(flat), len(out)), h)
-        copy, sample = np.nonzero(shift)
-        moved = len(copy)
-        rows = np.take(out, np.concatenate([sample, sample]), axis=0)  # a fresh copy
-        col, step = outputs[copy], shift[copy, sample]
-        rows[np.arange(moved), col] += step
-        rows[np.arange(moved, 2 * moved), col] -= step
-        return copy, sample, rows
-    rows = []
-    for sign in (1.0, -1.0):
-        for i in flat:
-            index = np.unravel_index(i, param.shape)
-            saved = param[index]
-            try:
-                param[index] = saved + sign * h
-                rows.append(module.fprop(x))
-            finally:
-                param[index] = saved
-    k, n = len(flat), len(out)
-    rows = np.concatenate(rows)
-    return np.repeat(np.arange(k), n), np.tile(np.arange(n), k), rows
-
-
-def _numeric_vectorized(model, loss, X, y, h, chosen, rows_per_batch=768):
-    """Central differences of the loss for the chosen entries of every parameter, many at a time.
-
-    The trick, in three steps. (1) Moving a parameter of module ``k`` changes
-    nothing before ``k``: the activations ``acts[0..k]`` are computed once and
-    reused. (2) The samples of a batch do not interact until the loss takes
-    its mean, so the loss moves by ``(1/N) Σ_n (l_n(θ + h e_i) − l_n(θ − h e_i))``
-    and only the samples whose rows moved count. (3) The moved rows of many
-    perturbations are stacked along the batch axis and pushed through modules
-    ``k+1..end`` in one call each; ``loss.per_sample`` gives their losses and
-    ``np.bincount`` adds them up per perturbation.
-
-    A stack holds at most ``rows_per_batch`` rows: enough that numpy's
-    per-call overhead is small, few enough to stay in cache and to keep the
-    matrix products single-threaded (on a busy machine, starting BLAS
-    threads for each product costs more than it saves).
-    """
-    chain = _chain(model)
-    acts = _forward(chain, X)
-    n = len(X)
-    numeric = {}
-    for k, (prefix, module) in enumerate(chain):
-        chunk = max(1, rows_per_batch // (2 * n))  # perturbations per stack
-        for name, owner, attr in module.named_parameters():
-            flat = chosen[prefix + name]
-            grad = np.full(getattr(owner, attr).shape, np.nan)
-            for start in range(0, len(flat), chunk):
-                part = flat[start : start + chunk]
-                copy, sample, z = _moved_rows(module, owner, attr, acts[k], acts[k + 1], part, h)
-                if len(copy) == 0:  # e.g. W[i, :] for an input feature that is 0 in every sample
-                    grad.flat[part] = 0.0
-                    continue
-                for _, later in chain[k + 1 :]:
-                    z = later.fprop(z)
-                per_sample = np.asarray(loss.per_sample(z, y[np.concatenate([sample, sample])]))
-                change = per_sample[: len(copy)] - per_sample[len(copy) :]  # l_n(+h) − l_n(−h)
-                grad.flat[part] = np.bincount(copy, weights=change, minlength=len(part)) / (2.0 * h * n)
-            numeric[prefix + name] = grad
-    return numeric
-
-
-def _numeric_loop(model, loss, X, y, h, chosen):
-    """The obvious way: move one entry, run the whole model and the loss, restore."""
-
-    def objective():
-        return loss.fprop(model.fprop(X), y)
-
-    numeric = {}
-    for name, owner, attr in model.named_parameters():
-        param = getattr(owner, attr)
-        grad = np.full(param.shape, np.nan)
-        for i in chosen[name]:
-            index = np.unravel_index(i, param.shape)
-            grad[index] = _central_difference(objective, param, index, h)
-        numeric[name] = grad
-    return numeric
-
-
 def _choose_entries(model, max_entries, rng):
     """Flat indices to check per parameter: all, or ``max_entries`` drawn by ``rng``."""
     chosen = {}
@@ -628,13 +518,33 @@ def _choose_entries(model, max_entries, rng):
     return chosen
 
 
-def _vectorizable(model, loss):
-    leaves_named = [prefix + name for prefix, leaf in _chain(model) for name, _, _ in leaf.named_parameters()]
-    return hasattr(loss, "per_sample") and leaves_named == [name for name, _, _ in model.named_parameters()]
+def _numerical_entries(f, param, flat, h):
+    """:func:`numerical_gradient` of ``f()`` for the entries ``flat`` of ``param`` only (NaN elsewhere).
+
+    The chosen entries are copied into a vector that :func:`numerical_gradient`
+    moves; ``f`` writes it back into ``param`` before each evaluation.
+    """
+    if len(flat) == np.size(param):
+        return numerical_gradient(f, param, h)
+    saved = param.flat[flat]
+    chosen = saved.copy()
+
+    def at_chosen():
+        param.flat[flat] = chosen
+        return f()
+
+    grad = np.full(np.shape(param), np.nan)
+    try:
+        grad.flat[flat] = numerical_gradient(at_chosen, chosen, h)
+    finally:
+        param.flat[flat] = saved
+    return grad
 
 
-def model_numerical_gradients(model, loss, X, y, h=1e-5, vectorized=True, entries=None):
-    """Central differences of ``loss.fprop(model.fprop(X), y)`` for every parameter.
+def model_numerical_gradients(model, loss, X, y, h=1e-5, entries=None):
+    """Central differences of ``loss.fprop(model.fprop(X), y)`` for every parameter, by :func:`numerical_gradient`.
+
+    Two full forward passes per entry: move it by ``+h``, then ``−h``, restore it.
 
     Parameters
     ----------
@@ -642,10 +552,6 @@ def model_numerical_gradients(model, loss, X, y, h=1e-5, vectorized=True, entrie
     X : array (N, D)
     y : targets accepted by ``loss`` (labels ``(N,)`` for a cross-entropy)
     h : float, optional
-    vectorized : bool, optional
-        True: the stacked-batch trick described in :func:`check_model`
-        (needs ``loss.per_sample`` and samples that do not interact).
-        False: one full forward pass per perturbation.
     entries : dict, optional
         ``{name: flat indices}`` to compute; all entries when None (others NaN).
 
@@ -658,31 +564,29 @@ def model_numerical_gradients(model, loss, X, y, h=1e-5, vectorized=True, entrie
     X, y = _check_inputs(model, loss, X, y, "model_numerical_gradients")
     h = _check_h(h, "model_numerical_gradients")
     chosen = _choose_entries(model, None, None) if entries is None else entries
-    if vectorized and _vectorizable(model, loss):
-        return _numeric_vectorized(model, loss, X, y, h, chosen)
-    return _numeric_loop(model, loss, X, y, h, chosen)
+    return _numerical_gradients(model, loss, X, y, h, chosen)
 
 
-def check_model(
-    model, loss, X, y, h=1e-5, rng=None, *, handle_kinks=True, kink_margin=10.0, max_entries=None, vectorized=True
-):
+def _numerical_gradients(model, loss, X, y, h, chosen):
+    def objective():
+        return loss.fprop(model.fprop(X), y)
+
+    return {name: _numerical_entries(objective, getattr(owner, attr), chosen[name], h)
+            for name, owner, attr in model.named_parameters()}
+
+
+def check_model(model, loss, X, y, h=1e-5, rng=None, *, handle_kinks=True, kink_margin=10.0, max_entries=None):
     """Check every parameter gradient of ``model`` under ``loss`` by finite differences.
 
-    One ``fprop``/``bprop`` gives the analytic gradients; two loss
-    evaluations per parameter entry give the numeric ones. Done naively that
-    is two full forward passes per entry (19,220 for the digits network).
-    Here, for a ``Sequential``, a perturbation of module ``k`` reuses the
-    cached activations before ``k``, a ``Linear`` box's perturbed output is
-    written down directly (``W[i, j] ± h`` adds ``± h·x[:, i]`` to column
-    ``j``), and the perturbed outputs of many entries are stacked along the
-    batch axis and run through the rest of the chain at once, the loss of
-    each copy read off ``loss.per_sample`` — same numbers, about five times
-    faster.
+    One ``fprop``/``bprop`` gives the analytic gradients; :func:`numerical_gradient`
+    of the loss gives the numeric ones, two full forward passes per parameter
+    entry (19,220 for the digits network, about 1.5 s; ``max_entries`` checks
+    a random sample, :func:`check_directional` one direction of all of them).
 
     Parameters
     ----------
     model : ps4-style module, usually a ``Sequential``
-    loss : loss module (``fprop(outputs, targets)``, ``bprop()``, ``per_sample``)
+    loss : loss module (``fprop(outputs, targets)``, ``bprop()``)
     X : array (N, D)
     y : targets accepted by ``loss`` (labels ``(N,)`` for a cross-entropy)
     h : float, optional
@@ -696,9 +600,6 @@ def check_model(
     kink_margin : float, optional
     max_entries : int, optional
         Check at most this many random entries per parameter (big models).
-    vectorized : bool, optional
-        Use the trick above when the model is a chain and the loss has
-        ``per_sample``; False runs the obvious loop.
 
     Returns
     -------
@@ -714,11 +615,10 @@ def check_model(
     if max_entries is not None and (not isinstance(max_entries, numbers.Integral) or max_entries < 1):
         raise ValueError(f"check_model expected max_entries as an integer >= 1 or None, got {max_entries!r}")
     n_samples = len(X)
-    X, y, n_near = _drop_kinks(model, loss, X, y, h, kink_margin, handle_kinks, "check_model")
+    X, y, n_near = _drop_kinks(model, X, y, h, kink_margin, handle_kinks, "check_model")
     analytic = _analytic_gradients(model, loss, X, y)
     chosen = _choose_entries(model, max_entries, rng)
-    fast = vectorized and _vectorizable(model, loss)
-    numeric = (_numeric_vectorized if fast else _numeric_loop)(model, loss, X, y, h, chosen)
+    numeric = _numerical_gradients(model, loss, X, y, h, chosen)
 
     records = []
     for name, _, attr in model.named_parameters():
@@ -747,7 +647,6 @@ def check_model(
         n_samples=n_samples,
         n_near_kink=n_near,
         kinks_handled=handle_kinks,
-        method="vectorized" if fast else "one forward pass per entry",
         seconds=time.perf_counter() - start,
     )
 
@@ -755,9 +654,10 @@ def check_model(
 def check_directional(model, loss, X, y, h=1e-5, rng=None, *, handle_kinks=True, kink_margin=10.0):
     """Check the gradient along one random unit direction ``d`` of all the parameters.
 
-    ``(L(θ + h d) − L(θ − h d)) / 2h ≈ ∇L · d``: two forward passes instead of
-    two per parameter, so it scales to any model; a wrong gradient almost
-    surely fails along a random ``d``, but which parameter is wrong stays unknown.
+    ``(L(θ + h d) − L(θ − h d)) / 2h ≈ ∇L · d``: the :func:`numerical_gradient`
+    of ``t ↦ L(θ + t d)`` at ``t = 0``, two forward passes instead of two per
+    parameter, so it scales to any model; a wrong gradient almost surely
+    fails along a random ``d``, but which parameter is wrong stays unknown.
 
     Parameters
     ----------
@@ -775,7 +675,7 @@ def check_directional(model, loss, X, y, h=1e-5, rng=None, *, handle_kinks=True,
     X, y = _check_inputs(model, loss, X, y, "check_directional")
     h = _check_h(h, "check_directional")
     rng = _default_rng(rng, "check_directional")
-    X, y, n_near = _drop_kinks(model, loss, X, y, h, kink_margin, handle_kinks, "check_directional")
+    X, y, n_near = _drop_kinks(model, X, y, h, kink_margin, handle_kinks, "check_directional")
     grads = _analytic_gradients(model, loss, X, y)
     params = [(getattr(owner, attr), grads[name]) for name, owner, attr in model.named_parameters()]
     directions = [rng.standard_normal(p.shape) for p, _ in params]
@@ -784,16 +684,18 @@ def check_directional(model, loss, X, y, h=1e-5, rng=None, *, handle_kinks=True,
     analytic = sum(float(np.sum(g * d)) for (_, g), d in zip(params, directions, strict=True))
 
     saved = [p.copy() for p, _ in params]
-    losses = []
+    t = np.zeros(())  # how far along d the parameters sit: θ + t d
+
+    def along_d():
+        for (p, _), s, d in zip(params, saved, directions, strict=True):
+            np.copyto(p, s + t * d)
+        return loss.fprop(model.fprop(X), y)
+
     try:
-        for sign in (1.0, -1.0):
-            for (p, _), s, d in zip(params, saved, directions, strict=True):
-                np.copyto(p, s + sign * h * d)
-            losses.append(loss.fprop(model.fprop(X), y))
+        numeric = float(numerical_gradient(along_d, t, h))
     finally:
         for (p, _), s in zip(params, saved, strict=True):
             np.copyto(p, s)
-    numeric = (losses[0] - losses[1]) / (2.0 * h)
     return DirectionalCheck(
         error=relative_error(numeric, analytic), numeric=numeric, analytic=analytic, h=h, n_near_kink=n_near
     )
