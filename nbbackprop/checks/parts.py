@@ -3,7 +3,7 @@ large-input stability, state across calls, and agreement with the student's own 
 
 import numpy as np
 
-from .engine import OK, Raised, explain, failed, finding, is_stub, unless_stub
+from .engine import OK, Raised, close, explain, failed, finding, is_stub, unless_stub, with_collaborators
 
 FD_STEP = 1e-6  # the step of the central differences taken of a student's own forward pass
 
@@ -132,3 +132,66 @@ def in_double(got, *earlier):
         return dtype is not None and dtype.kind == "f" and dtype.itemsize < 8
 
     return got.astype(np.float64) if short(got) and any(short(result) for result in earlier) else got
+
+
+# ---- judging a part once, tiny examples, collaborators ------------------------------------------------
+
+
+def gated(passed, where, results, judge):
+    """A part judged (``judge()``) only once another part passed (``passed``); until then it fails only
+    while the code is a stub (:func:`unless_stub` of ``results``), so one bug costs once."""
+    return judge() if passed else unless_stub(where, *results)
+
+
+def raised_as(result, *codes):
+    """Is ``result`` a :class:`Raised` with one of ``codes`` (with any code when none is given)?"""
+    return isinstance(result, Raised) and (not codes or result.code in codes)
+
+
+def tiny_case(text, got, expected, *, show_none=False):
+    """The ``tiny`` of :func:`finding`: ``(text, got, expected)`` when the tiny input shows the bug; None
+    when ``got`` raised, is right, or (unless ``show_none``) came back None."""
+    if isinstance(got, Raised) or (got is None and not show_none) or close(got, expected):
+        return None
+    return text, got, expected
+
+
+def listed(values):
+    """Numbers as the student would type them, ``[-700, 0.5, 1e+04]``, for probe inputs in messages."""
+    return "[" + ", ".join(f"{v:g}" for v in np.ravel(values)) + "]"
+
+
+def as_vector(entries):
+    """Entries of :func:`unpack` (``w``, ``b``, …) as one flat vector ``[w…, b]``; a Raised as it is."""
+    return entries if isinstance(entries, Raised) else np.concatenate([np.ravel(entry) for entry in entries])
+
+
+def runs_of(function, module, names):
+    """The runs of a target to probe: ``{"own": function}`` and, where it can be rebuilt, ``"isolated"``:
+    ``function`` with the global ``names`` (its collaborators) meaning ``module``'s reference ones."""
+    runs = {"own": function}
+    isolated = with_collaborators(function, **{name: getattr(module, name) for name in names})
+    if isolated is not None:
+        runs["isolated"] = isolated
+    return runs
+
+
+def either(judge, results):
+    """``judge(results["own"])``, except that a part failing there takes its verdict on ``results["isolated"]``
+    (the runs of :func:`runs_of`) when that one passes: a collaborator's bug is charged to it alone."""
+    found = judge(results["own"])
+    if "isolated" not in results or all(verdict.passed for verdict in found.values()):
+        return found
+    alone = judge(results["isolated"])
+    return {part: alone[part] if alone[part].passed else verdict for part, verdict in found.items()}
+
+
+def flat(value, size):
+    """``value`` as a flat float vector when it holds ``size`` numbers, whatever its shape (the shape is
+    judged in a part of its own); anything else as it came."""
+    if isinstance(value, Raised) or value is None:
+        return value
+    array = np.asarray(value)
+    if array.dtype.kind in "biuf" and array.size == size:
+        return array.reshape(size).astype(float)
+    return value
