@@ -40,7 +40,7 @@ def read_cells(path):
         return read_notebook(handle.read()).cells
 
 
-def _judge(assignment, results, failures):
+def _judge(assignment, results, failures, notebook=None):
     """Report lines for every graded part, from the probe results (judged here, in the grader)."""
     lines = []
     for target in TARGETS[assignment]:
@@ -49,7 +49,7 @@ def _judge(assignment, results, failures):
         if isinstance(outcome, Raised):
             found = dict.fromkeys((t.part for t in tests), Verdict(outcome.code, outcome.message))
         elif outcome is None or outcome.get("visible", {}).get("__missing__"):
-            found = dict.fromkeys((t.part for t in tests), _missing(target, failures))
+            found = dict.fromkeys((t.part for t in tests), _missing(target, failures, notebook))
         else:
             found = _verdicts(suite_for(target), outcome)
         for test in tests:
@@ -73,8 +73,20 @@ def _verdicts(suite, outcome):
                                                               f"{type(error).__name__}: {error}", ""))
 
 
-def _missing(target, failures):
-    """The verdict of a graded name the notebook does not define, with the cell that should have."""
+def _missing(target, failures, notebook=None):
+    """The verdict of a graded name the notebook does not define, said of the cell where it belongs (the
+    one with grade_id ``target``): it raised, or it defines other names; else where it was looked for."""
+    home = (notebook.graded_cell if notebook is not None else {}).get(target)
+    if home is not None:
+        where = f"{target} is not defined: code cell {home} (grade_id {target}), where it belongs,"
+        if home in failures:
+            code, text = failures[home]
+            return Verdict(code, f"{where} raised {text}.", cause="" if code == "not-implemented" else
+                           "fix that cell's error first: every definition after the failing line is lost.")
+        others = notebook.names_in(home)
+        if others:
+            return Verdict("exception", f"{where} defines {', '.join(others)} instead.",
+                           cause=f"the checks look for the name the exercise gives: rename it to {target}.")
     for index, (code, text) in sorted(failures.items()):
         if code == "not-implemented":
             return Verdict("not-implemented", f"{target} is not defined; code cell {index} raised {text}")
@@ -124,7 +136,7 @@ def grade_notebook(assignment, student, path, notebook, limits=None, notes=()):
     results, failures, run_notes = sandbox.run_submission(notebook.cells, TARGETS[assignment], limits)
     entry["notes"] += run_notes + [f"code cell {index} raised {text}" for index, (code, text)
                                    in sorted(failures.items()) if code != "not-implemented"]
-    entry["tests"] = _judge(assignment, results, failures)
+    entry["tests"] = _judge(assignment, results, failures, notebook)
     entry["score"] = sum(line["points"] for line in entry["tests"])
     entry["graded_at"] = now()
     return entry

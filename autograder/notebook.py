@@ -42,13 +42,19 @@ class Notebook:
     ``cells`` are the code cells to run as ``[(position, source)]``, where
     ``position`` counts code cells from 1 as the student sees them (test cells
     are left out: the grader's own checks replace them); ``defined`` maps each
-    top-level name to the positions of the cells that define it.
+    top-level name to the positions of the cells that define it; ``graded_cell`` maps each nbgrader
+    grade_id to the position of its cell (the last, if repeated).
     """
 
     cells: list
     defined: dict
     grade_ids: list
     notes: list = field(default_factory=list)
+    graded_cell: dict = field(default_factory=dict)
+
+    def names_in(self, position):
+        """The top-level names the code cell at ``position`` defines."""
+        return sorted(name for name, positions in self.defined.items() if position in positions)
 
     def notes_for(self, assignment):
         """Notes on how the graded names of ``assignment`` were found, where the metadata did not say."""
@@ -121,7 +127,7 @@ def read_notebook(data):
     notebook, version, notes = _parse(data)
     if version != 4:
         notes.insert(0, f"an nbformat v{version} notebook, upgraded to v4 to be graded")
-    cells, defined, grade_ids, position, size = [], {}, [], 0, 0
+    cells, defined, grade_ids, graded_cell, position, size = [], {}, [], {}, 0, 0
     for cell in notebook.cells:
         if cell.get("cell_type") != "code":
             continue
@@ -130,6 +136,7 @@ def read_notebook(data):
         source = "".join(source) if isinstance(source, list) else str(source)
         if name := grade_id(cell):
             grade_ids.append(str(name))
+            graded_cell[str(name)] = position
         if is_test(cell) or not source.strip():
             continue
         size += len(source)
@@ -144,4 +151,4 @@ def read_notebook(data):
     twice = sorted(name for name, count in Counter(grade_ids).items() if count > 1)
     if twice:
         notes.append(f"more than one cell has the grade_id {', '.join(twice)}: the last definition run is graded")
-    return Notebook(cells, defined, grade_ids, notes)
+    return Notebook(cells, defined, grade_ids, notes, graded_cell)

@@ -81,3 +81,28 @@ def test_the_graders_report_and_feedback_carry_the_students_traceback(tmp_path):
     page = feedback_html(PS2, entry)
     assert f"code cell {position}, line 5, in _one" in page and "Your code, where it failed" in page
     assert path.read_bytes() == before
+
+
+def test_a_renamed_definition_is_said_of_its_own_cell_not_of_the_demo_that_uses_it(tmp_path):
+    notebook = model_answer(PS2)
+    cell = next(c for c in notebook.cells if grade_id(c) == "sigmoid")
+    cell.source = cell.source.replace("def sigmoid(", "def sigmoid_function(")
+    assert "sigmoid_function" in cell.source
+    position = [c for c in notebook.cells if c.cell_type == "code"].index(cell) + 1
+    path = tmp_path / f"{PS2}.ipynb"
+    nbformat.write(notebook, path)
+    entry = grade_submission(PS2, path)
+    line = next(line for line in entry["tests"] if line["id"] == "sigmoid.value")
+    assert line["diagnosis"] == "exception"
+    assert line["message"].startswith(f"[value] sigmoid is not defined: code cell {position} (grade_id sigmoid), "
+                                      "where it belongs, defines sigmoid_function instead.")
+    assert "rename it to sigmoid" in line["message"]
+
+
+def test_a_notebook_that_cannot_be_read_gets_one_explanation(tmp_path):
+    path = tmp_path / f"{PS2}.ipynb"
+    path.write_text('{"cells": [{"cell_type": "code", "source": "x = 1"')  # truncated mid-download
+    entry = grade_submission(PS2, path)
+    assert entry["error"] == "exception" and entry["tests"] == [] and len(entry["notes"]) == 1
+    page = feedback_html(PS2, entry)
+    assert page.count("truncated") == 1
