@@ -195,3 +195,14 @@ def flat(value, size):
     if array.dtype.kind in "biuf" and array.size == size:
         return array.reshape(size).astype(float)
     return value
+
+
+def first_failed(verdicts):
+    """The first of ``verdicts`` that did not pass, else OK. ``verdicts`` may be a generator: it is not run
+    past the first failure, so a later check that only means something once the earlier pass is never made."""
+    return next((verdict for verdict in verdicts if not verdict.passed), OK)
+
+
+def first_entry(entries):
+    """The first of the entries that :func:`unpack` gave (``probs`` of ``(probs, cache)``), or its Raised."""
+    return entries if isinstance(entries, Raised) else entries[0]
