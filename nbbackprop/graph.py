@@ -2,12 +2,19 @@
 
 A flow graph (lecture L06) is a directed acyclic graph whose nodes hold arrays:
 *inputs* (fed at each run), *parameters* (stored in the graph) and *boxes*,
-each computing its value from the values of its input nodes. Every box obeys
-one contract:
+each computing its value from the values of its input nodes. A box is any
+:class:`nbbackprop.modules.Module` (``Box`` here), under its one contract:
 
 * ``fprop(*inputs)`` → output, keeping on the box what ``bprop`` needs;
-* ``bprop(grad_out)`` → one gradient per input, ``∂L/∂input = ∂L/∂out · ∂out/∂input``;
+* ``bprop(grad_out)`` → ``∂L/∂input = ∂L/∂out · ∂out/∂input``: the gradient
+  itself for a box of one input, a tuple with one per input for a box of several;
 * ``fmode(*tangents)`` → the output tangent ``ṫ_out = Σ_i ∂out/∂input_i · ṫ_i``.
+
+The one-input boxes (``Sigmoid``, ``Tanh``, ``ReLU``, ``Exp``, ``Log``,
+``Square``) are those of :mod:`nbbackprop.modules`, so a ``Linear`` or a
+``Sequential`` can be a node too (its parameters stay inside it, with their
+``grad_W``). Defined here: the gates of two inputs, two reductions, and the
+losses as boxes of two inputs.
 
 Reverse mode (backpropagation) is then three lines of bookkeeping:
 
@@ -40,9 +47,8 @@ Example
 
 import numpy as np
 
-from . import losses
-from ._validation import as_labels
-from .logistic import sigmoid
+from . import modules
+from .modules import Exp, Log, Module, ReLU, Sigmoid, Square, Tanh
 
 __all__ = [
     "Add",
@@ -111,6 +117,9 @@ def topological_order(graph):
 
 # ---------------------------------------------------------------------------- boxes
 
+Box = Module
+"""The base of every box: :class:`nbbackprop.modules.Module`, one contract for modules and graph nodes."""
+
 
 def _unbroadcast(grad, shape):
     """Sum ``grad`` over the axes numpy broadcast an input of ``shape`` along.
@@ -125,31 +134,8 @@ def _unbroadcast(grad, shape):
     return grad
 
 
-class Box:
-    """Base class of the boxes: ``n_inputs`` arrays in, one array out.
-
-    Subclasses implement ``fprop(*inputs)``, ``bprop(grad_out)`` (a tuple with
-    one gradient per input, shaped like that input, or ``None`` for an input
-    such as integer labels that has no gradient) and ``fmode(*tangents)``.
-    """
-
-    n_inputs = 1
-
-    def fprop(self, *inputs):
-        raise NotImplementedError(f"{type(self).__name__}.fprop is not written yet")
-
-    def bprop(self, grad_out):
-        raise NotImplementedError(f"{type(self).__name__}.bprop is not written yet")
-
-    def fmode(self, *tangents):
-        raise NotImplementedError(f"{type(self).__name__}.fmode is not written yet")
-
-    def __repr__(self):
-        return f"{type(self).__name__}()"
-
-
 class _Binary(Box):
-    """A box of two arrays ``a``, ``b`` (numpy broadcasting allowed); keeps both."""
+    """A box of two arrays ``a``, ``b`` (numpy broadcasting allowed); keeps both; ``bprop`` returns a pair."""
 
     n_inputs = 2
 
@@ -237,66 +223,6 @@ class MatMul(_Binary):
         return dX @ self.b + self.a @ dW
 
 
-class _Elementwise(Box):
-    """``y = f(x)`` entry by entry; keeps the slope ``f'(x)``: ``grad_x = grad_y ⊙ f'(x)``, ``ẏ = f'(x) ⊙ ẋ``."""
-
-    def fprop(self, x):
-        y, self.slope = self._forward(np.asarray(x, dtype=np.float64))
-        return y
-
-    def bprop(self, grad_out):
-        return (grad_out * self.slope,)
-
-    def fmode(self, dx):
-        return self.slope * dx
-
-
-class Sigmoid(_Elementwise):
-    """``y = σ(x)``; ``σ'(x) = y (1 − y)``."""
-
-    def _forward(self, x):
-        y = sigmoid(x)
-        return y, y * (1.0 - y)
-
-
-class Tanh(_Elementwise):
-    """``y = tanh(x)``; ``tanh'(x) = 1 − y²``."""
-
-    def _forward(self, x):
-        y = np.tanh(x)
-        return y, 1.0 - y * y
-
-
-class ReLU(_Elementwise):
-    """``y = max(x, 0)``; the slope is the mask ``x > 0`` (0 at the kink)."""
-
-    def _forward(self, x):
-        mask = x > 0
-        return x * mask, mask
-
-
-class Exp(_Elementwise):
-    """``y = eˣ``; ``(eˣ)' = y``."""
-
-    def _forward(self, x):
-        y = np.exp(x)
-        return y, y
-
-
-class Log(_Elementwise):
-    """``y = log x`` for ``x > 0``; ``(log x)' = 1 / x``."""
-
-    def _forward(self, x):
-        return np.log(x), 1.0 / x
-
-
-class Square(_Elementwise):
-    """``y = x²``; ``(x²)' = 2x``."""
-
-    def _forward(self, x):
-        return x * x, 2.0 * x
-
-
 class Sum(Box):
     """``y = Σ_i x_i``, a scalar; ``grad_x = grad_y`` copied to every entry of ``x``."""
 
@@ -305,7 +231,7 @@ class Sum(Box):
         return np.sum(x)
 
     def bprop(self, grad_out):
-        return (np.full(self.shape, grad_out, dtype=np.float64),)
+        return np.full(self.shape, grad_out, dtype=np.float64)
 
     def fmode(self, dx):
         return np.sum(dx)
@@ -319,49 +245,54 @@ class Mean(Box):
         return np.mean(x)
 
     def bprop(self, grad_out):
-        return (np.full(self.shape, grad_out / np.prod(self.shape), dtype=np.float64),)
+        return np.full(self.shape, grad_out / np.prod(self.shape), dtype=np.float64)
 
     def fmode(self, dx):
         return np.mean(dx)
 
 
 class SoftmaxCrossEntropy(Box):
-    """Inputs ``logits (N, K)`` and integer labels ``y (N,)`` → ``L = −(1/N) Σ_n log softmax(z_n)[y_n]``.
+    """:class:`nbbackprop.modules.SoftmaxCrossEntropy` as a box of two inputs, ``logits (N, K)`` and labels ``y (N,)``.
 
-    ``grad_logits = grad_L · (softmax(z) − onehot(y)) / N``; the labels get no gradient (``None``).
+    ``L = −(1/N) Σ_n log softmax(z_n)[y_n]``; ``grad_logits = grad_L · (softmax(z) − onehot(y)) / N``;
+    the labels get no gradient (``None``).
     """
 
     n_inputs = 2
 
+    def __init__(self):
+        self.loss = modules.SoftmaxCrossEntropy()
+
     def fprop(self, logits, y):
-        self.y = as_labels(y, "SoftmaxCrossEntropy.fprop", len(logits), np.shape(logits)[-1])
-        self.grad = losses.softmax_cross_entropy_grad(logits, self.y)  # ∂L/∂z, shape (N, K)
-        return np.float64(losses.softmax_cross_entropy(logits, self.y))
+        return np.float64(self.loss.fprop(logits, y))
 
     def bprop(self, grad_out):
-        return grad_out * self.grad, None
+        return self.loss.bprop(grad_out), None
 
     def fmode(self, dlogits, dlabels):
-        return np.sum(self.grad * dlogits)
+        return np.sum(self.loss.bprop() * dlogits)
 
 
 class SquaredError(Box):
-    """Inputs ``ŷ (N, K)`` and targets ``t (N, K)`` → ``L = (1/N) Σ_n ½ ‖ŷ_n − t_n‖²``.
+    """:class:`nbbackprop.modules.MeanSquaredError` as a box of two inputs, ``ŷ (N, K)`` and targets ``t (N, K)``.
 
-    ``grad_ŷ = grad_L · (ŷ − t) / N`` and ``grad_t = −grad_ŷ``.
+    ``L = (1/N) Σ_n ½ ‖ŷ_n − t_n‖²``; ``grad_ŷ = grad_L · (ŷ − t) / N`` and ``grad_t = −grad_ŷ``.
     """
 
     n_inputs = 2
 
+    def __init__(self):
+        self.loss = modules.MeanSquaredError()
+
     def fprop(self, predictions, targets):
-        self.grad = losses.squared_error_grad(predictions, targets)
-        return np.float64(losses.squared_error_per_sample(predictions, targets).mean())
+        return np.float64(self.loss.fprop(predictions, targets))
 
     def bprop(self, grad_out):
-        return grad_out * self.grad, -grad_out * self.grad
+        grad = self.loss.bprop(grad_out)
+        return grad, -grad
 
     def fmode(self, dpredictions, dtargets):
-        return np.sum(self.grad * (dpredictions - dtargets))
+        return np.sum(self.loss.bprop() * (dpredictions - dtargets))
 
 
 # ---------------------------------------------------------------------------- the graph
@@ -596,8 +527,16 @@ class FlowGraph:
             ) from err
 
     def _check_grads(self, node, sent):
-        """The gradients a box's ``bprop`` sent back: one per input, each shaped like that input (or None)."""
+        """The gradients a box's ``bprop`` sent back, as a tuple: one per input, each shaped like it (or None).
+
+        A box of one input returns its gradient itself (``grad_x``), a box of several a tuple.
+        """
         where = f"FlowGraph.bprop: box {node.name!r} ({type(node.box).__name__})"
+        if len(node.inputs) == 1:
+            if isinstance(sent, (tuple, list)):
+                raise ValueError(f"{where} expected bprop to return the gradient of its one input, got a "
+                                 f"{type(sent).__name__}: a box of one input returns grad_x itself")
+            sent = (sent,)
         if not isinstance(sent, (tuple, list)) or len(sent) != len(node.inputs):
             got = f"{len(sent)}" if isinstance(sent, (tuple, list)) else f"a {type(sent).__name__}"
             raise ValueError(f"{where} expected bprop to return a tuple of {len(node.inputs)} gradient(s), got {got}")

@@ -1,15 +1,22 @@
-"""Boxes of a flow graph, each with ``fprop`` and ``bprop`` (lecture L06).
+"""Boxes with ``fprop`` and ``bprop``: the modules of a network and the nodes of a flow graph (lecture L06).
 
-One contract for every module:
+One contract for every box, the base class :class:`Module`:
 
-* ``fprop(x)`` computes the output ``y`` and keeps on the instance what
+* ``fprop(*inputs)`` computes the output ``y`` and keeps on the instance what
   ``bprop`` will need;
-* ``bprop(grad_y)`` takes ``∂L/∂y`` and returns ``∂L/∂x``, and *sets* (never
-  accumulates) ``grad_<name>`` for each parameter named in ``param_names``.
+* ``bprop(grad_y)`` takes ``∂L/∂y`` and returns the gradient of the input:
+  ``grad_x`` itself for a box of one input (every module here), a tuple with
+  one gradient per input for a box of several (the gates of
+  :mod:`nbbackprop.graph`); it *sets* (never accumulates) ``grad_<name>`` for
+  each parameter named in ``param_names``;
+* ``fmode(*tangents)`` pushes a direction forward, ``ẏ = Σ_i ∂y/∂x_i · ẋ_i``
+  (the flow graph's forward mode; elementwise boxes and the gates have one).
 
-Arrays are batch-first: ``x`` has shape ``(N, n_in)``. Losses are boxes too:
-``fprop(logits, y)`` returns the mean loss, ``bprop()`` its gradient with
-respect to the logits (``bprop(grad_loss)`` scales it).
+Arrays are batch-first: ``x`` has shape ``(N, n_in)``. Losses are boxes too,
+whose targets are data, not variables: ``fprop(logits, y)`` returns the mean
+loss, ``bprop()`` its gradient with respect to the logits only
+(``bprop(grad_loss)`` scales it); :mod:`nbbackprop.graph` wraps them as boxes
+of two inputs.
 """
 
 import numpy as np
@@ -19,7 +26,9 @@ from ._validation import as_labels, as_matrix
 from .logistic import sigmoid
 
 __all__ = [
+    "Exp",
     "Linear",
+    "Log",
     "MeanSquaredError",
     "Module",
     "ReLU",
@@ -27,29 +36,37 @@ __all__ = [
     "Sigmoid",
     "SigmoidCrossEntropy",
     "SoftmaxCrossEntropy",
+    "Square",
     "Tanh",
 ]
 
 
 class Module:
-    """Base class: a box with ``fprop``/``bprop`` and named parameters.
+    """Base class of every box: ``fprop``/``bprop`` (and ``fmode``), named parameters.
 
     Attributes
     ----------
+    n_inputs : int
+        Arrays ``fprop`` takes; ``bprop`` returns one gradient per input
+        (the bare array when there is one).
     param_names : tuple of str
         Attributes holding parameters; the gradient of ``p`` is ``grad_p``.
     decay_names : tuple of str
         The parameters L2 weight decay applies to (weights, never biases).
     """
 
+    n_inputs = 1
     param_names = ()
     decay_names = ()
 
-    def fprop(self, x):
-        raise NotImplementedError
+    def fprop(self, *inputs):
+        raise NotImplementedError(f"{type(self).__name__}.fprop is not written yet")
 
     def bprop(self, grad_y, need_grad_x=True):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__}.bprop is not written yet")
+
+    def fmode(self, *tangents):
+        raise NotImplementedError(f"{type(self).__name__}.fmode is not written yet")
 
     def named_parameters(self):
         """Yield ``(name, owner, attribute)`` for every parameter, e.g. ``("W", self, "W")``."""
@@ -134,7 +151,10 @@ class Linear(Module):
 
 
 class _Elementwise(Module):
-    """An activation ``y = f(x)`` applied entry by entry; ``grad_x = grad_y ⊙ f'(x)``."""
+    """``y = f(x)`` entry by entry: ``grad_x = grad_y ⊙ f'(x)``; forward mode ``ẏ = f'(x) ⊙ ẋ``.
+
+    A subclass writes ``_forward(x)`` (keeping what ``_derivative()`` needs) and ``_derivative()``.
+    """
 
     def __init__(self):
         self.shape = None
@@ -148,6 +168,9 @@ class _Elementwise(Module):
 
     def bprop(self, grad_y, need_grad_x=True):
         return self._check_grad_y(grad_y, self.shape) * self._derivative()
+
+    def fmode(self, dx):
+        return self._derivative() * dx
 
 
 class Sigmoid(_Elementwise):
@@ -184,6 +207,39 @@ class ReLU(_Elementwise):
 
     def _derivative(self):
         return self.mask
+
+
+class Exp(_Elementwise):
+    """``y = eˣ``; ``(eˣ)' = y``."""
+
+    def _forward(self, x):
+        self.y = np.exp(x)
+        return self.y
+
+    def _derivative(self):
+        return self.y
+
+
+class Log(_Elementwise):
+    """``y = log x`` for ``x > 0``; ``(log x)' = 1 / x``."""
+
+    def _forward(self, x):
+        self.x = x
+        return np.log(x)
+
+    def _derivative(self):
+        return 1.0 / self.x
+
+
+class Square(_Elementwise):
+    """``y = x²``; ``(x²)' = 2x``."""
+
+    def _forward(self, x):
+        self.x = x
+        return x * x
+
+    def _derivative(self):
+        return 2.0 * self.x
 
 
 class Sequential(Module):
@@ -232,6 +288,8 @@ class Sequential(Module):
 
 class _Loss(Module):
     """A loss box: ``fprop(outputs, targets)`` → mean loss; ``bprop(grad_loss=1.0)`` → ``∂L/∂outputs``."""
+
+    n_inputs = 2  # the targets are data: bprop returns the gradient of the outputs alone
 
     def fprop(self, outputs, targets):
         outputs, targets = self._check(outputs, targets)

@@ -240,6 +240,13 @@ BOX_CASES = {
 }
 
 
+def gradients(box, grad_out):
+    """``box.bprop(grad_out)`` as one gradient per input: a box of one input returns its ``grad_x`` itself."""
+    sent = box.bprop(grad_out)
+    assert isinstance(sent, tuple) == (box.n_inputs > 1)  # a tuple for several inputs, grad_x for one
+    return (sent,) if box.n_inputs == 1 else sent
+
+
 def make_box_case(case, seed=0):
     rng = np.random.default_rng(seed)
     box_class, makers = BOX_CASES[case]
@@ -254,7 +261,7 @@ def test_box_bprop_matches_finite_differences(case):
     copies = [x.copy() for x in inputs]
     box = box_class()
     box.fprop(*inputs)
-    grads = box.bprop(grad_out)
+    grads = gradients(box, grad_out)
     assert len(grads) == len(inputs) == box.n_inputs
     for x, copy in zip(inputs, copies, strict=True):
         np.testing.assert_array_equal(x, copy)  # no input mutated
@@ -276,7 +283,7 @@ def test_box_fmode_is_the_transpose_of_bprop(case):
     box.fprop(*inputs)
     tangents = [signed(rng, x.shape) if x.dtype.kind == "f" else np.zeros(x.shape) for x in inputs]
     forward = np.sum(box.fmode(*tangents) * grad_out)
-    grads = box.bprop(grad_out)
+    grads = gradients(box, grad_out)
     reverse = sum(np.sum(v * grad) for v, grad in zip(tangents, grads, strict=True) if grad is not None)
     assert forward == pytest.approx(reverse, rel=1e-12, abs=1e-14)
 
@@ -482,7 +489,7 @@ def test_a_box_returning_a_wrong_gradient_is_caught_with_its_name():
             return x.sum()
 
         def bprop(self, grad_out):
-            return (np.ones(self.x.shape[::-1]),)
+            return np.ones(self.x.shape[::-1])
 
     g = FlowGraph()
     g.add(Transposed(), g.input("x"), name="bad")
@@ -526,3 +533,51 @@ def test_maximum_routes_the_gradient_to_the_winner():
     grad_a, grad_b = box.bprop(np.array([10.0, 20.0, 30.0]))
     np.testing.assert_array_equal(grad_a, [10.0, 0.0, 30.0])  # a wins the first, and the tie
     np.testing.assert_array_equal(grad_b, [0.0, 20.0, 0.0])
+
+
+# ------------------------------------------------------------------ one contract: modules are boxes
+
+
+def test_the_one_input_boxes_are_the_modules():
+    assert (Sigmoid, Tanh, ReLU, Exp, Log, Square) == (
+        modules.Sigmoid, modules.Tanh, modules.ReLU, modules.Exp, modules.Log, modules.Square)
+    assert Box is modules.Module
+    assert all(issubclass(box, Box) for box, _ in BOX_CASES.values())
+
+
+def test_a_linear_module_and_a_sequential_are_nodes_of_a_flow_graph():
+    # L = mean softmax-CE(tanh(X W1 + b1) W2 + b2): one node per module, the parameters inside them
+    rng = np.random.default_rng(8)
+    first, rest = modules.Linear(4, 5, rng), modules.Sequential([modules.Tanh(), modules.Linear(5, 3, rng)])
+    first.b[:] = rng.standard_normal(5)
+    X, y = rng.standard_normal((7, 4)), rng.integers(0, 3, 7)
+    g = FlowGraph()
+    g.add(SoftmaxCrossEntropy(), g.add(rest, g.add(first, g.input("X"), name="z1"), name="z2"), g.input("y"))
+    loss = g.fprop({"X": X, "y": y})
+    grads = g.bprop()
+    assert set(grads) == {"X"}  # the modules' parameters are no graph leaves: their gradients sit on the modules
+    net, criterion = modules.Sequential([first, *rest]), modules.SoftmaxCrossEntropy()
+    assert loss == criterion.fprop(net.fprop(X), y)
+    grad_X = net.bprop(criterion.bprop())
+    np.testing.assert_array_equal(grads["X"], grad_X)
+    numeric = numerical_gradient(lambda: g.fprop({"X": X, "y": y}), first.W)
+    g.fprop({"X": X, "y": y})
+    g.bprop()
+    assert relative_error(first.grad_W, numeric) < 1e-7
+
+
+def test_a_one_input_box_returning_a_tuple_is_told_the_contract():
+    class OldStyle(Box):
+        def fprop(self, x):
+            self.x = x
+            return np.sum(x)
+
+        def bprop(self, grad_out):
+            return (np.full(np.shape(self.x), grad_out),)
+
+    g = FlowGraph()
+    g.add(OldStyle(), g.input("x"), name="old")
+    g.fprop({"x": np.ones(3)})
+    with pytest.raises(ValueError, match=r"box 'old' \(OldStyle\) expected bprop to return the gradient of its "
+                                         r"one input, got a tuple: a box of one input returns grad_x itself"):
+        g.bprop()
