@@ -5,6 +5,7 @@
     autograder gradebook [--out DIR] [--roster FILE] --format csv|canvas|moodle -o FILE
     autograder gradescope ASSIGNMENT -o BUNDLE.zip   a Gradescope autograder zip (setup.sh, run_autograder)
     autograder nbgrader-gradebook ASSIGNMENT         our grades into nbgrader's gradebook (the formgrader)
+    autograder check NOTEBOOK [--html FILE]          a student grades their own notebook, hidden inputs withheld
     autograder release [ASSIGNMENT ...]              regenerate exercises/ from solutions/
     autograder samples                               rewrite the sample submissions from solutions/
     autograder demo                                  release, then grade the bundled samples
@@ -68,6 +69,11 @@ def _parser():
     into.add_argument("assignment", choices=ASSIGNMENTS)
     into.add_argument("--out", metavar="DIR", help="where 'grade' wrote its reports (default: graded/ in the course)")
     into.add_argument("--db", metavar="URL", help="the gradebook (default: the course's gradebook.db)")
+    own = commands.add_parser("check", parents=[course], help="grade your own notebook before you hand it in "
+                                                              "(the instructor's checks; hidden inputs withheld)")
+    from .cli_check import add_arguments as check_arguments
+
+    check_arguments(own)
     make = commands.add_parser("release", parents=[course], help="regenerate exercises/ from solutions/ with nbgrader")
     make.add_argument("assignments", nargs="*", default=list(ASSIGNMENTS), metavar="ASSIGNMENT")
     commands.add_parser("samples", parents=[course], help="rewrite autograder/samples/ from solutions/ and exercises/")
@@ -95,6 +101,10 @@ def main(argv=None):
         return grade_command(args, parser, root)
     if args.command == "gradebook":
         return _gradebook(args, parser, root)
+    if args.command == "check":
+        from .cli_check import check_command
+
+        return check_command(args, parser)
     if args.command == "gradescope":
         from .gradescope import build_bundle
 

@@ -106,3 +106,37 @@ def test_a_notebook_that_cannot_be_read_gets_one_explanation(tmp_path):
     assert entry["error"] == "exception" and entry["tests"] == [] and len(entry["notes"]) == 1
     page = feedback_html(PS2, entry)
     assert page.count("truncated") == 1
+
+
+def test_autograder_check_gives_the_student_the_instructors_result_without_hidden_inputs(tmp_path):
+    import subprocess
+
+    notebook = model_answer(PS2)
+    cell = next(c for c in notebook.cells if grade_id(c) == "sigmoid")
+    cell.source = RAISING
+    path = tmp_path / "my_homework.ipynb"  # a name that says nothing: the graded names tell
+    nbformat.write(notebook, path)
+    before = path.read_bytes()
+    out = subprocess.run(["autograder", "check", str(path), "--html", str(tmp_path / "me.html")],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert out.returncode == 0, out.stderr
+    instructor = grade_submission(PS2, path)
+    assert out.stdout.splitlines()[0] == f"{PS2}: {instructor['score']:g} / {instructor['max_score']:g}"
+    assert "✗ sigmoid.value" in out.stdout and "in _one:  return 1 / (1 + math.exp(-z))" in out.stdout
+    parts = [row.split() for row in out.stdout.splitlines() if row[:1] in "✓✗" and row]
+    assert [(p[1], p[-1]) for p in parts] == [(line["id"], line["diagnosis"]) for line in instructor["tests"]]
+    assert (tmp_path / "me.html").read_text().count("Your code, where it failed") == 1
+    assert path.read_bytes() == before
+
+
+def test_autograder_check_names_what_it_expected(tmp_path):
+    import subprocess
+
+    missing = subprocess.run(["autograder", "check", str(tmp_path / "nope.ipynb")], capture_output=True, text=True,
+                             cwd=tmp_path, timeout=120)
+    assert missing.returncode == 2 and "expected a notebook file" in missing.stderr
+    broken = tmp_path / "ps1_neurons.ipynb"
+    broken.write_text("{")
+    out = subprocess.run(["autograder", "check", str(broken)], capture_output=True, text=True, cwd=tmp_path,
+                         timeout=120)
+    assert out.returncode == 1 and "cannot be graded: not a notebook" in out.stdout
