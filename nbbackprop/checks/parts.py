@@ -206,3 +206,39 @@ def first_failed(verdicts):
 def first_entry(entries):
     """The first of the entries that :func:`unpack` gave (``probs`` of ``(probs, cache)``), or its Raised."""
     return entries if isinstance(entries, Raised) else entries[0]
+
+
+def scalars(results):
+    """The results of several calls that each return one number, as one float vector; else the first
+    :class:`Raised` among them, or a ``shape`` Raised when they are not one number each."""
+    first = next((result for result in results if isinstance(result, Raised)), None)
+    if first is not None:
+        return first
+    try:
+        got = np.asarray(results, dtype=float)
+    except (TypeError, ValueError):
+        got = None
+    if got is None or got.ndim != 1:
+        return Raised("shape", f"returned values of shapes {[np.shape(r) for r in results]}, expected one float each")
+    return got
+
+
+def restored(where, before, after, drift_cause, cause, name="x"):
+    """A ``mutation`` part for an array the code changes in place and must put back bit for bit: OK when
+    ``after`` equals ``before``, else which entries moved, with ``drift_cause`` when they moved in the last
+    bits only (``x + h − h`` is not always ``x``) and ``cause`` otherwise."""
+    try:
+        after = np.asarray(after, dtype=float)
+    except (TypeError, ValueError):
+        after = None
+    if after is None or after.shape != before.shape:
+        return failed("mutation", f"{where}: {name} lost its shape or values.",
+                      "change one entry at a time and put it back.")
+    moved = np.argwhere(after != before)
+    if not len(moved):
+        return OK
+    index = tuple(int(i) for i in moved[0])
+    drifted = float(np.max(np.abs(after - before))) <= 1e-12 * max(float(np.max(np.abs(before))), 1.0)
+    return failed("mutation", f"{where} changed {len(moved)} of the {before.size} entries of {name} ({name} of shape "
+                              f"{before.shape}); at index {index} {name} was {float(before[index])!r}, afterwards "
+                              f"{float(after[index])!r}.", drift_cause if drifted else cause)
