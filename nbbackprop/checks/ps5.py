@@ -2,22 +2,20 @@
 
 Choices worth knowing when reading a verdict:
 
-* **One-sided differences** are diagnosed ``mismatch``, with a cause naming them: their error is ``O(h)``, not a
-  constant factor, so ``scale`` would mislead.
-* ``numerical_gradient``'s ``value`` part differentiates a function that is linear in every entry, on which
-  one-sided and central differences agree to rounding; a one-sided difference is charged once, in ``central``,
-  where the function is curved and ``h = 1e-2`` makes its ``O(h)`` error loud. Both functions are separable, so an
-  ``x`` not put back is charged once, in ``restored``; a gradient of less than double precision once, in ``value``.
-* ``relative_error``'s ``value`` part uses pairs whose entries all share one relative error, so the reduction
-  cannot matter there; ``max`` and ``zeros`` are judged with the student's own entrywise formula, so a formula bug
-  costs once; a formula no typical bug explains costs in ``value`` only (``max`` and ``zeros`` then charge only
-  raises and NaNs).
-* ``check_module`` is judged in isolation: the reference ``numerical_gradient`` and ``relative_error`` replace the
-  student's inside it. It is judged on orders of magnitude (the student picks the upstream gradient): below
-  ``SMALL`` on correct modules, above ``LARGE`` on the key of a planted bug. A check that misses a bprop ignoring
-  ``grad_y`` (an upstream of ones) is diagnosed ``chain-rule``. Calling the reference ``numerical_gradient`` inside
-  ``check_module`` is allowed (the judge does the same); calling ``gradcheck.check_module`` or ``check_model`` is
-  ``delegation``.
+* ``numerical_gradient``: ``value`` differentiates Σ A ⊙ x, linear in every entry, on which one-sided and central
+  differences agree to rounding; a one-sided difference is charged once, in ``central``, where the function is
+  curved and ``h = 1e-2`` makes its ``O(h)`` error loud — ``mismatch`` with a cause naming it (not a constant
+  factor, so ``scale`` would mislead). Both functions are separable, so an ``x`` not put back costs once, in
+  ``restored``; a gradient of less than double precision once, in ``value``.
+* ``relative_error``: ``value`` uses pairs whose entries all share one relative error, so the reduction cannot
+  matter there; ``max`` and ``zeros`` are judged with the student's own entrywise formula, so a formula bug costs
+  once; a formula no typical bug explains costs in ``value`` only (``max`` and ``zeros`` then charge only raises
+  and NaNs).
+* ``check_module`` is judged in isolation (the reference ``numerical_gradient`` and ``relative_error`` replace the
+  student's inside it; calling them is allowed, calling ``gradcheck.check_module`` or ``check_model`` is
+  ``delegation``) and on orders of magnitude, as the student picks the upstream gradient: below ``SMALL`` on
+  correct modules, above ``LARGE`` on the key of a planted bug. Missing a bprop that ignores ``grad_y`` (an
+  upstream of ones) is ``chain-rule``.
 * ``buggy_modules``: the visible test checks only the form (names of mystery modules); the hidden test checks the
   truth and says how many names are wrong, never which — else the visible test would answer the question.
 """
@@ -32,7 +30,7 @@ from .. import modules as ref_modules
 from ..mystery import MYSTERY_MODULES, N_FEATURES
 from .compare import as_numbers, fmt
 from .engine import OK, Raised, Suite, call, failed, finding, frozen, raised, with_collaborators
-from .parts import in_double, restored, scalars
+from .parts import first_failed, in_double, restored, scalars
 from .probes import dims, mixed, rng_for
 
 SMALL = 1e-6  # a right check of a right module: ~1e-10 here; one-sided differences give ~1e-5
@@ -44,13 +42,11 @@ SUSPECT = 1e-4  # a mystery box is buggy when one of its relative errors is abov
 def buggy_boxes():
     """The mystery modules whose ``bprop`` is wrong, found as a student should find them: the reference
     gradient check on every box, on inputs of order 1. (Computed when judging, never written down.)"""
-    found = set()
-    for name, box in MYSTERY_MODULES.items():
-        rng = np.random.default_rng(0)
+    def worst(box, rng):  # x drawn first, then the box's own parameters
         x = mixed(rng, (5, N_FEATURES), 0.3, 1.5)
-        if max(ref.check_module(box(rng), x).values()) > SUSPECT:
-            found.add(name)
-    return frozenset(found)
+        return max(ref.check_module(box(rng), x).values())
+
+    return frozenset(name for name, box in MYSTERY_MODULES.items() if worst(box, np.random.default_rng(0)) > SUSPECT)
 
 
 # ---- numerical_gradient ---------------------------------------------------------------------------
@@ -88,8 +84,7 @@ class NumericalGradientSuite(Suite):
         out = {}
         for key, (x, coefficients, objective, h) in self.inputs(hidden).items():
             work = x.copy()
-            out[key] = call(numerical_gradient, objective(work, coefficients), work, *h)
-            out[f"{key}_x"] = work.copy()
+            out[key], out[f"{key}_x"] = call(numerical_gradient, objective(work, coefficients), work, *h), work.copy()
         return out
 
     def run_judge(self, results, hidden):
@@ -101,7 +96,10 @@ class NumericalGradientSuite(Suite):
             causes={"scale": "divide the difference f(x + h) − f(x − h) by 2h, the distance between the two points.",
                     "shape": "return an array of the shape of x: one partial derivative per entry (np.zeros_like(x), "
                              "filled entry by entry)."})}
-        found["restored"] = self.judge_restored(results, inputs)
+        found["restored"] = first_failed(  # the first probe that raised, or did not put x back exactly
+            raised("numerical_gradient", results[key]) if isinstance(results[key], Raised) else
+            restored("numerical_gradient", before, results[f"{key}_x"], DRIFT, NOT_BACK)
+            for key, (before, *_) in inputs.items())
         work, slope = x.copy(), c * np.exp(x)  # one-sided quotients of Σ c ⊙ exp(x): c e^x (e^s − 1) / s, s = ±h
         alternatives = [("mismatch", slope * np.expm1(step) / step, ONE_SIDED + also)
                         for h, also in ((H_CENTRAL, ""), (1e-5, " Also " + IGNORED_H)) for step in (h, -h)]
@@ -113,16 +111,6 @@ class NumericalGradientSuite(Suite):
             probe_text=f"f() = Σ c ⊙ exp(x) with x of shape {x.shape}, h={H_CENTRAL}",
             causes={"mismatch": ONE_SIDED, "scale": "divide f(x + h) − f(x − h) by 2h, not by h."})
         return found
-
-    @staticmethod
-    def judge_restored(results, inputs):
-        for key, (x, *_) in inputs.items():
-            got = results[key]
-            verdict = raised("numerical_gradient", got) if isinstance(got, Raised) else restored(
-                "numerical_gradient", x, results[f"{key}_x"], DRIFT, NOT_BACK)
-            if not verdict.passed:
-                return verdict
-        return OK
 
 
 # ---- relative_error -------------------------------------------------------------------------------
@@ -385,9 +373,9 @@ class BuggyModulesSuite(Suite):
     target, signature = "buggy_modules", "buggy_modules = [name, ...]"
     parts: ClassVar[dict] = {"found": "every mystery module whose bprop is wrong is listed",
                              "clean": "no mystery module whose bprop is right is listed"}
-    HOW = ("run your check_module on every box of MYSTERY_MODULES, on inputs of order 1 (x near 0 hides some bugs); "
-           "a bprop is wrong when one of its relative errors is above 1e-4.")
-    CAUSES: ClassVar[dict] = {
+    CAUSES: ClassVar[dict] = {  # what to do, by code or part
+        "found": "run your check_module on every box of MYSTERY_MODULES, on inputs of order 1 (x near 0 hides some "
+                 "bugs); a bprop is wrong when one of its relative errors is above 1e-4.",
         "not-implemented": "replace the `raise NotImplementedError` line by buggy_modules = [...].",
         "shape": "a list of the names (str) of the buggy boxes, e.g. ['BoxX', 'BoxY'].",
         "clean": "an unusual function is not a bug — trust the check (errors below 1e-7), and make sure your "
@@ -411,7 +399,7 @@ class BuggyModulesSuite(Suite):
         buggy = buggy_boxes()
         missed, false = len(buggy - set(names)), len(set(names) - buggy)
         return {"found": failed("mismatch", f"buggy_modules misses {missed} mystery module{'s' if missed > 1 else ''}"
-                                            " whose bprop is wrong.", self.HOW) if missed else OK,
+                                            " whose bprop is wrong.", self.CAUSES["found"]) if missed else OK,
                 "clean": failed("mismatch", f"buggy_modules lists {false} mystery module{'s' if false > 1 else ''} "
                                             "whose bprop is right.", self.CAUSES["clean"]) if false else OK}
 
