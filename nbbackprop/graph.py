@@ -539,7 +539,11 @@ class FlowGraph:
             sent = (sent,)
         if not isinstance(sent, (tuple, list)) or len(sent) != len(node.inputs):
             got = f"{len(sent)}" if isinstance(sent, (tuple, list)) else f"a {type(sent).__name__}"
-            raise ValueError(f"{where} expected bprop to return a tuple of {len(node.inputs)} gradient(s), got {got}")
+            hint = (" (a loss of nbbackprop.modules sends back ∂L/∂outputs alone; in a flow graph use "
+                    "graph.SoftmaxCrossEntropy or graph.SquaredError)") if hasattr(node.box, "per_sample") else ""
+            raise ValueError(
+                f"{where} expected bprop to return a tuple of {len(node.inputs)} gradient(s), got {got}{hint}"
+            )
         for source, grad in zip(node.inputs, sent, strict=True):
             expected = np.shape(self.values[source.name])
             if grad is not None and np.shape(grad) != expected:

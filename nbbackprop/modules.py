@@ -48,7 +48,7 @@ class Module:
     ----------
     n_inputs : int
         Arrays ``fprop`` takes; ``bprop`` returns one gradient per input
-        (the bare array when there is one).
+        (the bare array when there is one), except a loss: its targets get none.
     param_names : tuple of str
         Attributes holding parameters; the gradient of ``p`` is ``grad_p``.
     decay_names : tuple of str

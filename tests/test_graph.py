@@ -581,3 +581,12 @@ def test_a_one_input_box_returning_a_tuple_is_told_the_contract():
     with pytest.raises(ValueError, match=r"box 'old' \(OldStyle\) expected bprop to return the gradient of its "
                                          r"one input, got a tuple: a box of one input returns grad_x itself"):
         g.bprop()
+
+
+def test_a_loss_module_in_a_flow_graph_points_to_the_graph_losses():
+    g = FlowGraph()
+    g.add(modules.SoftmaxCrossEntropy(), g.input("z"), g.input("y"), name="L")
+    g.fprop({"z": np.zeros((2, 3)), "y": np.array([0, 2])})
+    with pytest.raises(ValueError, match=r"tuple of 2 gradient\(s\), got a ndarray \(a loss of nbbackprop.modules "
+                                         r"sends back ∂L/∂outputs alone; in a flow graph use graph.Softmax"):
+        g.bprop()
