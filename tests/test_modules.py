@@ -9,13 +9,17 @@ from hypothesis import strategies as st
 
 from nbbackprop.gradcheck import numerical_gradient, relative_error
 from nbbackprop.modules import (
+    Exp,
     Linear,
+    Log,
     MeanSquaredError,
+    Module,
     ReLU,
     Sequential,
     Sigmoid,
     SigmoidCrossEntropy,
     SoftmaxCrossEntropy,
+    Square,
     Tanh,
 )
 
@@ -84,6 +88,32 @@ def test_bprop_matches_finite_differences(make):
     module = make(rng) if make not in (Sigmoid, Tanh, ReLU) else make()
     errors = check_box(module, away_from_kink(rng, (7, 5)), rng)
     assert max(errors.values()) < TOL, errors
+
+
+def test_exp_log_square_worked_by_hand_and_forward_mode_is_bprop():
+    # an elementwise box has a diagonal Jacobian diag(f'(x)): its fmode(v) and its bprop(v) are the same product
+    x = np.array([[1.0, 2.0, 0.5]])
+    v = np.array([[3.0, -1.0, 2.0]])
+    for box, y, slope in [(Exp(), np.exp(x), np.exp(x)), (Log(), np.log(x), 1 / x), (Square(), x * x, 2 * x)]:
+        np.testing.assert_array_equal(box.fprop(x), y)
+        np.testing.assert_array_equal(box.bprop(v), v * slope)
+        np.testing.assert_array_equal(box.fmode(v), box.bprop(v))
+    for box in (Sigmoid(), Tanh(), ReLU()):
+        box.fprop(away_from_kink(np.random.default_rng(3), (2, 3)))
+        np.testing.assert_array_equal(box.fmode(v.repeat(2, axis=0)), box.bprop(v.repeat(2, axis=0)))
+
+
+def test_the_base_box_says_what_is_not_written_yet():
+    class Half(Module):
+        def fprop(self, x):
+            return x
+
+    box = Half()
+    assert box.n_inputs == 1 and box.parameters() == []
+    for call, name in [(lambda: box.bprop(np.ones(2)), "bprop"), (lambda: box.fmode(np.ones(2)), "fmode")]:
+        with pytest.raises(NotImplementedError, match=rf"Half\.{name} is not written yet"):
+            call()
+    assert SoftmaxCrossEntropy.n_inputs == 2  # logits and labels; bprop returns the logits' gradient alone
 
 
 def test_sequential_matches_finite_differences_and_names_parameters():
