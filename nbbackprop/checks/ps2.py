@@ -1,23 +1,5 @@
-"""Checks for ps2_logistic: the sigmoid, cross-entropy, its gradients, gradient descent and LDA.
-
-Parts per target
-----------------
-``sigmoid``
-    ``value`` (moderate z, shape kept), ``stability`` (no overflow warning, NaN or inf for
-    |z| up to 1e4 — ``unstable``), ``tails`` (relative precision for very negative z; judged
-    once value and stability pass).
-``binary_cross_entropy``
-    ``value`` (the mean over samples), ``saturated`` (finite and right when a is exactly 0
-    or 1 on correctly classified samples).
-``logistic_gradients``
-    ``dw`` (Xᵀ(a − y) / N, shape (D,)), ``db`` (mean(a − y)).
-``fit_logistic``
-    ``weights`` (batch gradient descent from zeros, exact), ``losses`` (one per epoch, after
-    its step), ``minibatch`` (minibatch SGD: batch_size = N reproduces batch descent; a small
-    batch size fits a separable set and differs from batch descent), ``rng`` (the same seed
-    gives the same fit, another seed another one).
-``lda_fit``
-    ``w`` (Σ⁻¹(μ₁ − μ₀), pooled covariance), ``b`` (−½(μ₁ + μ₀)·w + log(π₁/π₀)).
+"""Checks for ps2_logistic: the sigmoid, cross-entropy, its gradients, gradient descent and LDA (each
+suite's ``parts`` says what it checks).
 
 Choices made here
 -----------------
@@ -40,58 +22,25 @@ from typing import ClassVar
 import numpy as np
 
 from .. import logistic as ref
-from .engine import (
-    OK,
-    Raised,
-    Suite,
-    call,
-    close,
-    explain,
-    failed,
-    finding,
-    frozen,
-    raised,
-    unless_stub,
-    with_collaborators,
-)
-from .parts import unpack
+from .engine import OK, Raised, Suite, call, close, explain, failed, finding, frozen, raised, unless_stub
+from .parts import as_vector, either, gated, listed, raised_as, runs_of, tiny_case, unpack
 from .probes import dims, labels, mixed, rng_for
 
 
-def _split(result, shapes, where):
-    """A returned tuple as float arrays of the given shapes (see :func:`parts.unpack`)."""
-    return unpack(result, shapes, {2: "a 2-tuple (dw, db)", 3: "a 3-tuple (w, b, losses)"}.get(len(shapes)))
-
-
-def _tiny(text, got, expected):
-    if isinstance(got, Raised) or got is None or close(got, expected):
-        return None
-    return text, got, expected
-
-
 # ---- sigmoid ------------------------------------------------------------------------------------------
-
-
 class SigmoidSuite(Suite):
     target, reference, signature = "sigmoid", ref.sigmoid, "sigmoid(z)"
-    parts: ClassVar[dict] = {
-        "value": "σ(z) = 1 / (1 + e^(−z)) entry by entry, shape kept",
-        "stability": "no overflow warning, NaN or inf for |z| up to 1e4",
-        "tails": "relative precision for very negative z (σ(−40) ≈ 4.2e-18, not 0)",
-    }
+    parts: ClassVar[dict] = {"value": "σ(z) = 1 / (1 + e^(−z)) entry by entry, shape kept",
+                             "stability": "no overflow warning, NaN or inf for |z| up to 1e4",
+                             "tails": "relative precision for very negative z (σ(−40) ≈ 4.2e-18, not 0)"}
     TINY: ClassVar[list] = [-2.0, 0.0, 3.0]
 
     def inputs(self, hidden):
-        n, d, _ = dims(hidden)
-        rng = rng_for(self.target, hidden)
-        z = mixed(rng, (n, d), 0.1, 6.0)
-        if hidden:
-            big = np.linspace(-1e4, 1e4, 33).reshape(11, 3)
-            tails = np.array([-720.0, -512.5, -200.0, -61.0, -37.5, -25.0])
-        else:
-            big = np.array([-1e4, -1e3, -800.0, -100.0, 0.0, 100.0, 800.0, 1e3, 1e4])
-            tails = np.array([-700.0, -300.0, -100.0, -40.0, -20.0])
-        return z, big, tails
+        z = mixed(rng_for(self.target, hidden), dims(hidden)[:2], 0.1, 6.0)
+        big = np.linspace(-1e4, 1e4, 33).reshape(11, 3) if hidden else \
+            np.array([-1e4, -1e3, -800.0, -100.0, 0.0, 100.0, 800.0, 1e3, 1e4])
+        tails = [-720.0, -512.5, -200.0, -61.0, -37.5, -25.0] if hidden else [-700.0, -300.0, -100.0, -40.0, -20.0]
+        return z, big, np.array(tails)
 
     def run_probe(self, sigmoid, hidden):
         z, big, tails = self.inputs(hidden)
@@ -100,96 +49,72 @@ class SigmoidSuite(Suite):
 
     @staticmethod
     def big_text(big):
-        if big.size <= 12:
-            return f"z = {fmt_list(big.ravel())}"
-        return f"z = np.linspace({big.min():g}, {big.max():g}, {big.size}) of shape {big.shape}"
+        return f"z = {listed(big)}" if big.size <= 12 else \
+            f"z = np.linspace({big.min():g}, {big.max():g}, {big.size}) of shape {big.shape}"
 
     def run_judge(self, results, hidden):
         z, big, tails = self.inputs(hidden)
         where = "sigmoid"
-        s = ref.sigmoid(z)
-        tiny = np.array(self.TINY)
         found = {"value": finding(
-            where, "value", results["value"], s, probe_text=f"z of shape {z.shape} (mixed signs, |z| ≤ 6)",
-            tiny=_tiny(f"z = {self.TINY}", results["tiny"], ref.sigmoid(tiny)),
+            where, "value", results["value"], ref.sigmoid(z), probe_text=f"z of shape {z.shape} (mixed signs, |z| ≤ 6)",
+            tiny=tiny_case(f"z = {self.TINY}", results["tiny"], ref.sigmoid(np.array(self.TINY))),
             alternatives=[("sign", ref.sigmoid(-z), "σ(z) = 1 / (1 + e^(−z)): the exponent is −z."),
                           ("mismatch", np.tanh(z), "that is tanh(z); σ(z) = 1 / (1 + e^(−z))."),
                           ("mismatch", 1 / (1 - np.exp(-z)), "the denominator is 1 + e^(−z), not 1 − e^(−z).")],
             causes={"exception": "σ must work on whole arrays: use np.exp, not math.exp, and no Python `if` on z."})}
-        if not found["value"].passed:
-            found["stability"] = unless_stub(where, results["big"])
-            found["tails"] = unless_stub(where, results["tails"])
-            return found
-        found["stability"] = finding(
-            where, "stability", results["big"], ref.sigmoid(big), probe_text=self.big_text(big),
-            causes={"unstable": "np.exp(−z) overflows for z < −709 — and np.where evaluates both branches, so "
-                                "guarding with np.where is not enough. Compute e = np.exp(−|z|) (never large), then "
-                                "1/(1 + e) where z ≥ 0 and e/(1 + e) where z < 0.",
-                    "mismatch": "clipping z (or rounding) changes σ for large |z|: use the formula that splits by "
-                                "sign, exp(−|z|), which is exact everywhere."})
-        if found["stability"].diagnosis == "mismatch":  # off by less than the printed digits: show the worst entry
-            got = np.asarray(results["big"], dtype=float).ravel()
-            i = int(np.argmax(np.abs(got - ref.sigmoid(big).ravel())))
-            found["stability"] = failed(
-                "mismatch", f"sigmoid: σ({big.ravel()[i]:g}) came out as {got[i]:.17g}, expected "
-                            f"{ref.sigmoid(big.ravel()[i]):.17g}, on {self.big_text(big)}.",
-                "clipping z (or rounding) changes σ for large |z|: use the formula that splits by sign, exp(−|z|), "
-                "which is exact everywhere.")
-        got = results["tails"]
-        expected = ref.sigmoid(tails)
-        if not found["stability"].passed:  # clipping fails both: charged once, to stability
-            found["tails"] = unless_stub(where, got)
-        elif isinstance(got, Raised):
-            found["tails"] = raised(where, got)
-        elif np.shape(got) != expected.shape:
-            found["tails"] = explain("shape", where, "tails", got, expected)
-        else:
-            got = np.asarray(got, dtype=float)
-            ratio = np.abs(got / expected - 1.0)
-            if np.all(ratio <= 1e-7):
-                found["tails"] = OK
-            else:
-                i = int(np.argmax(~(ratio <= 1e-7)))
-                found["tails"] = failed(
-                    "unstable", f"sigmoid loses precision for very negative z: σ({tails[i]:g}) came out as "
-                                f"{got[i]:.3g}, expected {expected[i]:.3g} (relative error {ratio[i]:.2g}) on "
-                                f"z = {fmt_list(tails)}.",
-                    "1 − σ(−z) (or 1 − 1/(1 + e^z), or 0.5·(1 + tanh(z/2))) subtracts two numbers close to 1 and "
-                    "keeps nothing; clipping z changes the answer. For z < 0 use e^z / (1 + e^z), computed from "
-                    "e = np.exp(−|z|).")
+        found["stability"] = gated(found["value"].passed, where, [results["big"]],
+                                   lambda: self.stability(results["big"], big))
+        # clipping fails both stability and tails: charged once, to stability
+        found["tails"] = gated(found["value"].passed and found["stability"].passed, where, [results["tails"]],
+                               lambda: self.tails(results["tails"], tails))
         return found
 
+    def stability(self, got, big):
+        verdict = finding(
+            "sigmoid", "stability", got, ref.sigmoid(big), probe_text=self.big_text(big),
+            causes={"unstable": "np.exp(−z) overflows for z < −709 — and np.where evaluates both branches, so "
+                                "guarding with np.where is not enough. Compute e = np.exp(−|z|) (never large), then "
+                                "1/(1 + e) where z ≥ 0 and e/(1 + e) where z < 0."})
+        if verdict.diagnosis != "mismatch":
+            return verdict
+        got = np.asarray(got, dtype=float).ravel()  # off by less than the printed digits: show the worst entry
+        i = int(np.argmax(np.abs(got - ref.sigmoid(big).ravel())))
+        return failed("mismatch", f"sigmoid: σ({big.ravel()[i]:g}) came out as {got[i]:.17g}, expected "
+                                  f"{ref.sigmoid(big.ravel()[i]):.17g}, on {self.big_text(big)}.",
+                      "clipping z (or rounding) changes σ for large |z|: use the formula that splits by sign, "
+                      "exp(−|z|), which is exact everywhere.")
 
-def fmt_list(values):
-    return "[" + ", ".join(f"{v:g}" for v in values) + "]"
+    @staticmethod
+    def tails(got, tails):
+        expected = ref.sigmoid(tails)
+        if isinstance(got, Raised) or np.shape(got) != expected.shape:
+            return explain(got.code if isinstance(got, Raised) else "shape", "sigmoid", "tails", got, expected)
+        got = np.asarray(got, dtype=float)
+        ratio = np.abs(got / expected - 1.0)
+        if np.all(ratio <= 1e-7):
+            return OK
+        i = int(np.argmax(~(ratio <= 1e-7)))
+        return failed("unstable", f"sigmoid loses precision for very negative z: σ({tails[i]:g}) came out as "
+                                  f"{got[i]:.3g}, expected {expected[i]:.3g} (relative error {ratio[i]:.2g}) on "
+                                  f"z = {listed(tails)}.",
+                      "1 − σ(−z) (or 1 − 1/(1 + e^z), or 0.5·(1 + tanh(z/2))) subtracts two numbers close to 1 and "
+                      "keeps nothing; clipping z changes the answer. For z < 0 use e^z / (1 + e^z), computed from "
+                      "e = np.exp(−|z|).")
 
 
 # ---- binary_cross_entropy ---------------------------------------------------------------------
-
-
-def _bce_terms(a, y):
-    return -(y * np.log(a) + (1 - y) * np.log(1 - a))
-
-
 class BinaryCrossEntropySuite(Suite):
     target, reference, signature = "binary_cross_entropy", ref.binary_cross_entropy, "binary_cross_entropy(a, y)"
-    parts: ClassVar[dict] = {
-        "value": "−mean(y log a + (1 − y) log(1 − a)), a single number",
-        "saturated": "finite and right when a is exactly 0 or 1 on correctly classified samples",
-    }
+    parts: ClassVar[dict] = {"value": "−mean(y log a + (1 − y) log(1 − a)), a single number",
+                             "saturated": "finite and right when a is exactly 0 or 1 on correctly classified samples"}
     TINY: ClassVar[tuple] = ([0.9, 0.2, 0.6], [1, 0, 0])
 
     def inputs(self, hidden):
         n = dims(hidden)[0]
         rng = rng_for(self.target, hidden)
-        a = rng.uniform(0.05, 0.95, n)
-        y = labels(rng, n, 2)
-        if hidden:
-            a_sat = np.array([1.0, 0.0, 1.0, 0.3, 0.0, 0.8, 1.0, 0.0, 0.45, 1.0, 0.0])
-            y_sat = np.array([1, 0, 1, 0, 0, 1, 1, 0, 1, 1, 0])
-        else:
-            a_sat = np.array([1.0, 0.0, 1.0, 0.3, 0.0, 0.8, 1.0])
-            y_sat = np.array([1, 0, 1, 0, 0, 1, 1])
+        a, y = rng.uniform(0.05, 0.95, n), labels(rng, n, 2)
+        a_sat = np.array([1.0, 0.0, 1.0, 0.3, 0.0, 0.8, 1.0] + ([0.0, 0.45, 1.0, 0.0] if hidden else []))
+        y_sat = np.array([1, 0, 1, 0, 0, 1, 1] + ([0, 1, 1, 0] if hidden else []))
         return a, y, a_sat, y_sat
 
     def run_probe(self, bce, hidden):
@@ -200,16 +125,15 @@ class BinaryCrossEntropySuite(Suite):
 
     def run_judge(self, results, hidden):
         a, y, a_sat, y_sat = self.inputs(hidden)
-        where = "binary_cross_entropy"
-        ta, ty = (np.array(v, dtype=float) for v in self.TINY)
-        loss = ref.binary_cross_entropy(a, y)
+        where, loss = "binary_cross_entropy", ref.binary_cross_entropy(a, y)
         found = {"value": finding(
             where, "value", results["value"], loss, batch=len(a),
             probe_text=f"a of shape {a.shape} in (0.05, 0.95), y = {y.tolist()}",
-            tiny=_tiny(f"a = {self.TINY[0]}, y = {self.TINY[1]}", results["tiny"],
-                       ref.binary_cross_entropy(ta, ty)),
+            tiny=tiny_case(f"a = {self.TINY[0]}, y = {self.TINY[1]}", results["tiny"],
+                           ref.binary_cross_entropy(*(np.array(v, dtype=float) for v in self.TINY))),
             alternatives=[
-                ("shape", _bce_terms(a, y), "that is one loss per sample: return their mean, a single number."),
+                ("shape", -(y * np.log(a) + (1 - y) * np.log(1 - a)),
+                 "that is one loss per sample: return their mean, a single number."),
                 ("mismatch", -np.mean(y * np.log(a)), "the (1 − y) log(1 − a) term is missing: samples of class 0 "
                                                       "cost nothing."),
                 ("mismatch", -np.mean((1 - y) * np.log(a) + y * np.log(1 - a)),
@@ -222,70 +146,63 @@ class BinaryCrossEntropySuite(Suite):
                     "scale": "use the natural log, np.log (not log2 or log10), and no extra factor.",
                     "unstable": "log(0) on ordinary inputs: are a and y swapped? The signature is "
                                 "binary_cross_entropy(a, y)."})}
-        if not found["value"].passed:
-            found["saturated"] = unless_stub(where, results["saturated"])
-            return found
-        got, expected = results["saturated"], ref.binary_cross_entropy(a_sat, y_sat)
-        text = f"a = {fmt_list(a_sat)}, y = {y_sat.tolist()}"
+        found["saturated"] = gated(found["value"].passed, where, [results["saturated"]],
+                                   lambda: self.saturated(results["saturated"], a_sat, y_sat))
+        return found
+
+    @staticmethod
+    def saturated(got, a_sat, y_sat):
+        where, expected = "binary_cross_entropy", ref.binary_cross_entropy(a_sat, y_sat)
+        text = f"a = {listed(a_sat)}, y = {y_sat.tolist()}"
         cause = ("a saturated sigmoid gives a = 1.0 exactly, and 0 · log(0) is nan: clip a into [1e-15, 1 − 1e-15] "
                  "(np.clip) before taking logs.")
         if isinstance(got, Raised):
-            found["saturated"] = raised(where, got, probe_text=text, causes={"unstable": cause})
-        else:
-            value = np.asarray(got, dtype=float)
-            if value.size == 1 and np.isfinite(value).all() and abs(float(value.ravel()[0]) - expected) <= 1e-6:
-                found["saturated"] = OK
-            else:
-                code = "unstable" if value.size == 1 and not np.isfinite(value).all() else "mismatch"
-                found["saturated"] = failed(code, f"{where}: got {fmt_value(value)}, expected {expected:.3g} on {text} "
-                                                  "(confident and right: almost no loss).", cause)
-        return found
-
-
-def fmt_value(value):
-    value = np.asarray(value, dtype=float)
-    return f"{float(value.ravel()[0]):.4g}" if value.size == 1 else f"an array of shape {value.shape}"
+            return raised(where, got, probe_text=text, causes={"unstable": cause})
+        value = np.asarray(got, dtype=float)
+        if value.size == 1 and np.isfinite(value).all() and abs(float(value.ravel()[0]) - expected) <= 1e-6:
+            return OK
+        code = "unstable" if value.size == 1 and not np.isfinite(value).all() else "mismatch"
+        shown = f"{float(value.ravel()[0]):.4g}" if value.size == 1 else f"an array of shape {value.shape}"
+        return failed(code, f"{where}: got {shown}, expected {expected:.3g} on {text} (confident and right: almost "
+                            "no loss).", cause)
 
 
 # ---- logistic_gradients ------------------------------------------------------------------------
+GRADIENT_BUGS = (  # typical bugs, by their answer in LogisticGradientsSuite.answers: code, cause in dw, cause in db
+    ("z", "activation-derivative", "a = σ(z): the error is a − y with the sigmoid's output, not z − y.",
+     "a = σ(z): db = mean(a − y), not mean(z − y)."),
+    ("mse", "activation-derivative",
+     "with cross-entropy σ'(z) cancels: dz = a − y. Multiplying by a (1 − a) is the squared-error gradient.",
+     "with cross-entropy σ'(z) cancels: db = mean(a − y)."),
+    ("axis", "axis", "average over the samples (axis 0), not over the features: X.T @ (a − y) / N.",
+     "that is one value per sample: db = mean(a − y), one number."),
+    ("unsummed", "shape", "that is one gradient per sample: sum them over the batch, X.T @ (a − y) / N.", None),
+)
 
 
 class LogisticGradientsSuite(Suite):
     target, reference, signature = "logistic_gradients", ref.logistic_gradients, "logistic_gradients(X, y, w, b)"
-    parts: ClassVar[dict] = {
-        "dw": "dw = Xᵀ (a − y) / N with a = σ(X w + b), shape (D,)",
-        "db": "db = mean(a − y), one number",
-    }
+    parts: ClassVar[dict] = {"dw": "dw = Xᵀ (a − y) / N with a = σ(X w + b), shape (D,)",
+                             "db": "db = mean(a − y), one number"}
     TINY: ClassVar[tuple] = ([[1.0, 2.0], [0.0, -1.0], [2.0, 1.0]], [1, 0, 0], [0.5, -0.5], 0.25)
+    PAIR = "a 2-tuple (dw, db)"
 
     def inputs(self, hidden, square=False):
         n, d, _ = dims(hidden)
-        if square:
-            n = d
+        n = d if square else n
         rng = rng_for(self.target, hidden, "square" if square else "")
         return mixed(rng, (n, d)), labels(rng, n, 2), 0.5 * mixed(rng, (d,)), float(mixed(rng, ()))
 
-    def run_probe(self, gradients, hidden):
-        out = self.probe_once(gradients, hidden)
-        isolated = with_collaborators(gradients, sigmoid=ref.sigmoid)  # judged in isolation from their sigmoid
-        if isolated is not None:
-            out["isolated"] = self.probe_once(isolated, hidden)
-        return out
-
-    def probe_once(self, gradients, hidden):
-        X, y, w, b = self.inputs(hidden)
-        Xs, ys, ws, bs = self.inputs(hidden, square=True)
-        tX, ty, tw, tb = self.TINY
-        return {"main": call(gradients, frozen(X), frozen(y), frozen(w), b),
-                "square": call(gradients, frozen(Xs), frozen(ys), frozen(ws), bs),
-                "tiny": call(gradients, frozen(tX), frozen(ty), frozen(tw), tb)}
+    def run_probe(self, gradients, hidden):  # also judged in isolation from their sigmoid
+        runs = {"main": self.inputs(hidden), "square": self.inputs(hidden, square=True), "tiny": self.TINY}
+        return {run: {key: call(function, frozen(X), frozen(y), frozen(w), b) for key, (X, y, w, b) in runs.items()}
+                for run, function in runs_of(gradients, ref, ["sigmoid"]).items()}
 
     @staticmethod
     def answers(X, y, w, b):
         """The right (dw, db) and those of typical bugs, as {name: (dw, db)}."""
-        z = X @ w + b
+        z, n = X @ w + b, len(y)
         a = ref.sigmoid(z)
-        n = len(y)
         return {"right": (X.T @ (a - y) / n, np.mean(a - y)),
                 "z": (X.T @ (z - y) / n, np.mean(z - y)),
                 "mse": (X.T @ ((a - y) * a * (1 - a)) / n, np.mean((a - y) * a * (1 - a))),
@@ -293,33 +210,27 @@ class LogisticGradientsSuite(Suite):
                 "unsummed": (X * (a - y)[:, None] / n, None),
                 "transpose": (X @ (a - y) / n if X.shape[0] == X.shape[1] else None, None)}
 
-    def run_judge(self, results, hidden):
-        found = self.judge_once(results, hidden)
-        if "isolated" in results and not all(v.passed for v in found.values()):
-            alone = self.judge_once(results["isolated"], hidden)  # right with the reference sigmoid: charged there
-            found = {part: alone[part] if alone[part].passed else verdict for part, verdict in found.items()}
-        return found
+    def run_judge(self, results, hidden):  # right with the reference sigmoid: charged there
+        return either(lambda run: self.judge_once(run, hidden), results)
 
     def judge_once(self, results, hidden):
         X, y, w, b = self.inputs(hidden)
-        n = len(X)
-        where = "logistic_gradients"
-        ans = self.answers(X, y, w, b)
+        n, where, ans = len(X), "logistic_gradients", self.answers(X, y, w, b)
         text = f"X of shape {X.shape}, y = {y.tolist()}, w of shape {w.shape}, b = {b:.3g}"
-        tX, ty, tw, tb = (np.array(v, dtype=float) for v in self.TINY)
-        tiny_right = self.answers(tX, ty, tw, tb)["right"]
-        tiny_text = f"X = {self.TINY[0]}, y = {self.TINY[1]}, w = {self.TINY[2]}, b = {tb:g}"
-        main = _split(results["main"], [None, None], where)
-        tiny = _split(results["tiny"], [None, None], where)
-        if isinstance(main, Raised) and main.code == "exception":
-            square = _split(results["square"], [None, None], where)
-            Xs, ys, ws, bs = self.inputs(hidden, square=True)
-            bug = self.answers(Xs, ys, ws, bs)["transpose"][0]
-            if not isinstance(square, Raised) and close(np.ravel(square[0]), bug) and not close(
-                    np.ravel(square[0]), self.answers(Xs, ys, ws, bs)["right"][0]):
+        tiny_right = self.answers(*(np.array(v, dtype=float) for v in self.TINY))["right"]
+        main, tiny = (unpack(results[key], [None, None], self.PAIR) for key in ("main", "tiny"))
+
+        def judged(part, k, got, causes):  # dw (k = 0) or db (k = 1)
+            return finding(where, part, got, ans["right"][k], batch=n, probe_text=text, causes=causes,
+                           alternatives=[(code, ans[name][k], bug[k]) for name, code, *bug in GRADIENT_BUGS if bug[k]],
+                           tiny=None if isinstance(tiny, Raised) else tiny_case(
+                               "X = {}, y = {}, w = {}, b = {:g}".format(*self.TINY), tiny[k], tiny_right[k]))
+
+        if raised_as(main, "exception"):  # X @ (a − y) fails unless X is square: there, is it the transpose?
+            square, sq = unpack(results["square"], [None, None], self.PAIR), self.answers(*self.inputs(hidden, True))
+            if not isinstance(square, Raised) and close(np.ravel(square[0]), sq["transpose"][0]) and not close(
+                    np.ravel(square[0]), sq["right"][0]):
                 main = Raised("transpose", main.message)
-        found = {}
-        dw = main if isinstance(main, Raised) else main[0]
         causes = {
             "scale-batch": "the loss is a mean, so dw = Xᵀ (a − y) / N: divide by N once.",
             "sign": "the error is a − y (prediction minus label), not y − a.",
@@ -327,71 +238,37 @@ class LogisticGradientsSuite(Suite):
             "shape": "dw has the shape of w, (D,): X.T @ (a − y) / N sums over the samples.",
             "exception": "X is (N, D) and a − y is (N,): dw = X.T @ (a − y) / N.",
         }
-        if isinstance(dw, Raised) and dw.code == "transpose":
-            found["dw"] = explain("transpose", where, "dw", dw, ans["right"][0], probe_text=text, causes=causes)
-        else:
-            found["dw"] = finding(
-                where, "dw", dw, ans["right"][0], batch=n, probe_text=text, causes=causes,
-                tiny=None if isinstance(tiny, Raised) else _tiny(tiny_text, tiny[0], tiny_right[0]),
-                alternatives=[
-                    ("activation-derivative", ans["z"][0], "a = σ(z): the error is a − y with the sigmoid's output, "
-                                                           "not z − y."),
-                    ("activation-derivative", ans["mse"][0], "with cross-entropy σ'(z) cancels: dz = a − y. "
-                                                             "Multiplying by a (1 − a) is the squared-error gradient."),
-                    ("axis", ans["axis"][0], "average over the samples (axis 0), not over the features: "
-                                             "X.T @ (a − y) / N."),
-                    ("shape", ans["unsummed"][0], "that is one gradient per sample: sum them over the batch, "
-                                                  "X.T @ (a − y) / N."),
-                ])
-        if isinstance(main, Raised):
-            if main.code in ("shape", "transpose"):  # charged once, to dw
-                found["db"] = unless_stub(where, main)
-            else:
-                found["db"] = raised(where, main, probe_text=text, causes=causes)
+        found = {"dw": judged("dw", 0, main if isinstance(main, Raised) else main[0], causes)}
+        if isinstance(main, Raised):  # a pair of the wrong shape, or a transpose: charged once, to dw
+            found["db"] = gated(not raised_as(main, "shape", "transpose"), where, [main],
+                                lambda: raised(where, main, probe_text=text, causes=causes))
             return found
-        found["db"] = finding(
-            where, "db", main[1].reshape(()) if main[1].size == 1 else main[1], ans["right"][1], batch=n,
-            probe_text=text, tiny=None if isinstance(tiny, Raised) else _tiny(tiny_text, tiny[1], tiny_right[1]),
-            alternatives=[
-                ("activation-derivative", ans["z"][1], "a = σ(z): db = mean(a − y), not mean(z − y)."),
-                ("activation-derivative", ans["mse"][1], "with cross-entropy σ'(z) cancels: db = mean(a − y)."),
-                ("axis", ans["axis"][1], "that is one value per sample: db = mean(a − y), one number."),
-            ],
-            causes={"scale-batch": "db = mean(a − y): divide the sum by N.",
-                    "sign": "the error is a − y (prediction minus label), not y − a."})
+        found["db"] = judged("db", 1, main[1].reshape(()) if main[1].size == 1 else main[1],
+                             {"scale-batch": "db = mean(a − y): divide the sum by N.",
+                              "sign": "the error is a − y (prediction minus label), not y − a."})
         if found["db"].diagnosis == found["dw"].diagnosis in ("sign", "activation-derivative"):
             found["db"] = OK  # the shared dz = a − y is wrong: charged once, to dw
         return found
 
 
 # ---- fit_logistic --------------------------------------------------------------------------------
-
-
 def descend(X, y, lr, epochs, *, sign=1.0, mean=True, bias=True, before=False):
     """Batch gradient descent and its typical bugs (judge's side): [w…, b], losses."""
-    n = len(y)
-    w, b, losses = np.zeros(X.shape[1]), 0.0, []
+    n, w, b = len(y), np.zeros(X.shape[1]), 0.0
+    losses = [ref.binary_cross_entropy(ref.sigmoid(X @ w + b), y)]  # at the start, then after each step
     for _ in range(epochs):
-        if before:
-            losses.append(ref.binary_cross_entropy(ref.sigmoid(X @ w + b), y))
         dz = ref.sigmoid(X @ w + b) - y
-        dw, db = X.T @ dz, dz.sum()
-        if mean:
-            dw, db = dw / n, db / n
-        w = w - sign * lr * dw
-        if bias:
-            b = b - sign * lr * db
-        if not before:
-            losses.append(ref.binary_cross_entropy(ref.sigmoid(X @ w + b), y))
-    return np.concatenate([w, [b]]), np.array(losses)
+        dw, db = (X.T @ dz / n, dz.sum() / n) if mean else (X.T @ dz, dz.sum())
+        w, b = w - sign * lr * dw, b - sign * lr * db * bias
+        losses.append(ref.binary_cross_entropy(ref.sigmoid(X @ w + b), y))
+    return np.concatenate([w, [b]]), np.array(losses[:-1] if before else losses[1:])
 
 
 def minibatches(X, y, lr, epochs, batch, *, orders=None, over=None, drop_last=False, first_only=False,
                 accumulate=False):
     """Minibatch SGD from zeros, judge-side, with its typical bugs: [w…, b]. ``orders`` lists each epoch's order
     (default: in order); ``over`` divides every minibatch gradient by that count instead of its own size."""
-    n = len(y)
-    w, b = np.zeros(X.shape[1]), 0.0
+    n, w, b = len(y), np.zeros(X.shape[1]), 0.0
     for order in orders or [np.arange(n)] * epochs:
         slices = [order[i:i + batch] for i in range(0, n, batch)]
         slices = [s for s in slices if len(s) == batch] if drop_last else slices[:1] if first_only else slices
@@ -411,20 +288,18 @@ def minibatches(X, y, lr, epochs, batch, *, orders=None, over=None, drop_last=Fa
 class FitLogisticSuite(Suite):
     target, reference = "fit_logistic", ref.fit_logistic
     signature = "fit_logistic(X, y, lr, epochs, batch_size, rng)"
-    parts: ClassVar[dict] = {
-        "weights": "batch gradient descent from w = 0, b = 0: (w, b) after `epochs` steps",
-        "losses": "one loss per epoch, on the whole training set, after that epoch's step",
-        "minibatch": "minibatch SGD: batch_size = N is batch descent; small batches fit a separable set",
-        "rng": "the same rng seed gives the same fit, another seed another fit",
-    }
+    parts: ClassVar[dict] = {"weights": "batch gradient descent from w = 0, b = 0: (w, b) after `epochs` steps",
+                             "losses": "one loss per epoch, on the whole training set, after that epoch's step",
+                             "minibatch": "minibatch SGD: batch_size = N is batch descent; small batches fit a "
+                                          "separable set",
+                             "rng": "the same rng seed gives the same fit, another seed another fit"}
     COLLABORATORS = ("sigmoid", "binary_cross_entropy", "logistic_gradients")
 
     def inputs(self, hidden):
         n, d, _ = dims(hidden)
         d -= 2  # (7, 3) visible, (11, 4) hidden
         rng = rng_for(self.target, hidden)
-        X = mixed(rng, (n, d))
-        y = labels(rng, n, 2)
+        X, y = mixed(rng, (n, d)), labels(rng, n, 2)
         lr, epochs = (0.3, 12) if hidden else (0.5, 8)
         return X, y, lr, epochs
 
@@ -435,32 +310,7 @@ class FitLogisticSuite(Suite):
         X = rng.standard_normal((n, d))
         s = X @ w_true + 0.3
         X += 0.5 * np.sign(s)[:, None] * w_true / np.linalg.norm(w_true)  # a margin on both sides
-        y = (s >= 0).astype(np.int64)
-        return X, y, batch, 0.5, 40
-
-    def run_probe(self, fit, hidden):
-        runs = {"own": fit}
-        isolated = with_collaborators(fit, **{name: getattr(ref, name) for name in self.COLLABORATORS})
-        if isolated is not None:
-            runs["isolated"] = isolated
-        X, y, lr, epochs = self.inputs(hidden)
-        Xs, ys, batch, lr_s, epochs_s = self.separable(hidden)
-        out = {}
-        for name, function in runs.items():
-            out[name] = {
-                "batch": call(function, frozen(X), frozen(y), lr=lr, epochs=epochs),
-                "full": call(function, frozen(X), frozen(y), lr=lr, epochs=3, batch_size=len(y),
-                             rng=np.random.default_rng(1)),
-                "sgd": call(function, frozen(Xs), frozen(ys), lr=lr_s, epochs=epochs_s, batch_size=batch,
-                            rng=np.random.default_rng(7)),
-                "again": call(function, frozen(Xs), frozen(ys), lr=lr_s, epochs=epochs_s, batch_size=batch,
-                              rng=np.random.default_rng(7)),
-                "other": call(function, frozen(Xs), frozen(ys), lr=lr_s, epochs=epochs_s, batch_size=batch,
-                              rng=np.random.default_rng(8)),
-                "step": call(function, *map(frozen, self.step_inputs(hidden)[:2]), lr=0.5, epochs=2, batch_size=3,
-                             rng=np.random.default_rng(3)),
-            }
-        return out
+        return X, (s >= 0).astype(np.int64), batch, 0.5, 40
 
     def step_inputs(self, hidden):
         """N samples that are all the same: minibatch SGD then gives one answer whatever the order, so the
@@ -469,62 +319,60 @@ class FitLogisticSuite(Suite):
         row = mixed(rng_for(self.target, hidden, "step"), (1, 3))
         return np.repeat(row, n, axis=0), np.ones(n, dtype=np.int64)
 
+    def run_probe(self, fit, hidden):
+        (X, y, lr, epochs), (Xs, ys, batch, lr_s, epochs_s) = self.inputs(hidden), self.separable(hidden)
+        sgd = {"lr": lr_s, "epochs": epochs_s, "batch_size": batch}
+        return {run: {
+            "batch": call(function, frozen(X), frozen(y), lr=lr, epochs=epochs),
+            "full": call(function, frozen(X), frozen(y), lr=lr, epochs=3, batch_size=len(y),
+                         rng=np.random.default_rng(1)),
+            "sgd": call(function, frozen(Xs), frozen(ys), **sgd, rng=np.random.default_rng(7)),
+            "again": call(function, frozen(Xs), frozen(ys), **sgd, rng=np.random.default_rng(7)),
+            "other": call(function, frozen(Xs), frozen(ys), **sgd, rng=np.random.default_rng(8)),
+            "step": call(function, *map(frozen, self.step_inputs(hidden)), lr=0.5, epochs=2, batch_size=3,
+                         rng=np.random.default_rng(3)),
+        } for run, function in runs_of(fit, ref, self.COLLABORATORS).items()}
+
     @staticmethod
-    def unpack(result, d, epochs=None):
-        parts = _split(result, [(d,), (), None], "fit_logistic")
+    def outcome(result, d, epochs=None):
+        """``([w…, b], losses)`` of one call, or a Raised."""
+        parts = unpack(result, [(d,), (), None], "a 3-tuple (w, b, losses)")
         if isinstance(parts, Raised):
             return parts
         w, b, losses = parts
         if losses.ndim != 1 and losses.size == (epochs or losses.size):
             losses = losses.ravel()
-        return np.concatenate([w, b.reshape(1)]), losses
+        return as_vector([w, b]), losses
 
-    def run_judge(self, results, hidden):
-        X, y, lr, epochs = self.inputs(hidden)
-        d = X.shape[1]
-        where = "fit_logistic"
-        text = f"X of shape {X.shape}, y = {y.tolist()}, lr = {lr}, epochs = {epochs} (batch_size=None)"
-        expected = descend(X, y, lr, epochs)[0]
-        alternatives = [
-            ("sign", descend(X, y, lr, epochs, sign=-1.0)[0], "that is gradient *ascent*: step against the gradient, "
-                                                             "w = w − lr·dw."),
-            ("scale-batch", descend(X, y, lr, epochs, mean=False)[0], "the gradient of the *mean* loss divides by N: "
-                                                                      "use the mean, not the sum, over samples."),
-            ("mismatch", descend(X, y, lr, epochs, bias=False)[0], "b is never updated: also b = b − lr·db."),
-            ("mismatch", descend(X, y, lr, epochs - 1)[0], "one step too few: one full-batch step per epoch."),
-            ("mismatch", descend(X, y, lr, epochs + 1)[0], "one step too many: one full-batch step per epoch."),
-            ("mismatch", descend(X, y, 1.0, epochs)[0], "lr is ignored: w = w − lr·dw."),
-        ]
+    def run_judge(self, results, hidden):  # the same loop over the reference sigmoid, BCE and gradients
+        return either(lambda run: self.judge_run(run, hidden), results)
 
-        def verdict(run):
-            got = self.unpack(results[run]["batch"], d, epochs)
-            return finding(where, "weights", got if isinstance(got, Raised) else got[0], expected,
-                           alternatives=alternatives, probe_text=text + ", as [w…, b]",
-                           causes={"shape": "return (w, b, losses): w of shape (D,), b a number, losses a list.",
-                                   "mismatch": "start from w = 0, b = 0 and take `epochs` steps "
-                                               "w −= lr·dw, b −= lr·db with the gradients of the mean loss."})
-
-        found = self.judge_run(results["own"], hidden, verdict("own"))
-        if "isolated" in results and not all(v.passed for v in found.values()):
-            # the same loop over the reference sigmoid, BCE and gradients: a part right there is right
-            alone = self.judge_run(results["isolated"], hidden, verdict("isolated"))
-            found = {part: alone[part] if alone[part].passed else v for part, v in found.items()}
-        return found
-
-    def judge_run(self, probes, hidden, weights):
+    def judge_run(self, probes, hidden):
         """Every part, on the probes of one run (the student's own, or over the reference helpers)."""
         X, y, lr, epochs = self.inputs(hidden)
-        d, where = X.shape[1], "fit_logistic"
+        where = "fit_logistic"
         text = f"X of shape {X.shape}, y = {y.tolist()}, lr = {lr}, epochs = {epochs} (batch_size=None)"
+        got = self.outcome(probes["batch"], X.shape[1], epochs)
+        found = {"weights": finding(
+            where, "weights", got if isinstance(got, Raised) else got[0], descend(X, y, lr, epochs)[0],
+            probe_text=text + ", as [w…, b]",
+            alternatives=[
+                ("sign", descend(X, y, lr, epochs, sign=-1.0)[0],
+                 "that is gradient *ascent*: step against the gradient, w = w − lr·dw."),
+                ("scale-batch", descend(X, y, lr, epochs, mean=False)[0],
+                 "the gradient of the *mean* loss divides by N: use the mean, not the sum, over samples."),
+                ("mismatch", descend(X, y, lr, epochs, bias=False)[0], "b is never updated: also b = b − lr·db."),
+                ("mismatch", descend(X, y, lr, epochs - 1)[0], "one step too few: one full-batch step per epoch."),
+                ("mismatch", descend(X, y, lr, epochs + 1)[0], "one step too many: one full-batch step per epoch."),
+                ("mismatch", descend(X, y, 1.0, epochs)[0], "lr is ignored: w = w − lr·dw."),
+            ],
+            causes={"shape": "return (w, b, losses): w of shape (D,), b a number, losses a list.",
+                    "mismatch": "start from w = 0, b = 0 and take `epochs` steps w −= lr·dw, b −= lr·db with the "
+                                "gradients of the mean loss."})}
+        passed, ran = found["weights"].passed, [probes[k] for k in ("batch", "full", "sgd")]
         expected_losses = descend(X, y, lr, epochs)[1]
-        found = {"weights": weights}
-        if not found["weights"].passed:
-            for part in ("losses", "minibatch", "rng"):
-                found[part] = unless_stub(where, *(probes[k] for k in ("batch", "full", "sgd")))
-            return found
-        _, losses = self.unpack(probes["batch"], d, epochs)
-        found["losses"] = finding(
-            where, "losses", losses, expected_losses, batch=len(y), probe_text=text,
+        found["losses"] = gated(passed, where, ran, lambda: finding(
+            where, "losses", got[1], expected_losses, batch=len(y), probe_text=text,
             alternatives=[
                 ("mismatch", descend(X, y, lr, epochs, before=True)[1],
                  "each loss was recorded before its step: record it after the update, so losses[-1] is the loss "
@@ -533,16 +381,17 @@ class FitLogisticSuite(Suite):
                  "the loss of the starting point is included: one loss per epoch, len(losses) == epochs."),
             ],
             causes={"shape": "one loss per epoch: len(losses) == epochs.",
-                    "mismatch": "losses[k] is the mean BCE on the whole training set after epoch k's step."})
-        found["minibatch"] = self.judge_minibatch(probes, hidden)
-        found["rng"] = self.judge_rng(probes, hidden) if found["minibatch"].passed else \
-            unless_stub(where, probes["again"], probes["other"])
+                    "mismatch": "losses[k] is the mean BCE on the whole training set after epoch k's step."}))
+        found["minibatch"] = gated(passed, where, ran, lambda: self.judge_minibatch(probes, hidden))
+        found["rng"] = gated(passed and found["minibatch"].passed, where,
+                             [probes["again"], probes["other"]] if passed else ran,
+                             lambda: self.judge_rng(probes, hidden))
         return found
 
     def judge_minibatch(self, probes, hidden):
         X, y, lr, _ = self.inputs(hidden)
         where = "fit_logistic"
-        got = self.unpack(probes["full"], X.shape[1], 3)
+        got = self.outcome(probes["full"], X.shape[1], 3)
         verdict = finding(where, "minibatch", got if isinstance(got, Raised) else got[0],
                           descend(X, y, lr, 3)[0], batch=len(y),
                           probe_text=f"batch_size = N = {len(y)}, lr = {lr}, epochs = 3 (one minibatch of "
@@ -553,7 +402,7 @@ class FitLogisticSuite(Suite):
         if not verdict.passed:
             return verdict
         Xr, yr = self.step_inputs(hidden)
-        got = self.unpack(probes["step"], Xr.shape[1], 2)
+        got = self.outcome(probes["step"], Xr.shape[1], 2)
         verdict = finding(
             where, "minibatch", got if isinstance(got, Raised) else got[0], minibatches(Xr, yr, 0.5, 2, 3),
             probe_text=f"{len(yr)} identical samples, batch_size = 3, lr = 0.5, epochs = 2 (any order gives the same "
@@ -574,7 +423,7 @@ class FitLogisticSuite(Suite):
             return verdict
         Xs, ys, batch, lr_s, epochs_s = self.separable(hidden)
         text = f"a separable set X of shape {Xs.shape}, batch_size = {batch}, lr = {lr_s}, epochs = {epochs_s}"
-        got = self.unpack(probes["sgd"], Xs.shape[1], epochs_s)
+        got = self.outcome(probes["sgd"], Xs.shape[1], epochs_s)
         if isinstance(got, Raised):
             return raised(where, got, probe_text=text)
         params, losses = got
@@ -598,10 +447,9 @@ class FitLogisticSuite(Suite):
         return OK
 
     def judge_rng(self, probes, hidden):
-        Xs, _, batch, _, epochs_s = self.separable(hidden)
-        where = "fit_logistic"
-        text = f"X of shape {Xs.shape}, batch_size = {batch}"
-        first, again, other = (self.unpack(probes[k], Xs.shape[1], epochs_s) for k in ("sgd", "again", "other"))
+        Xs, ys, batch, lr_s, epochs_s = self.separable(hidden)
+        where, text = "fit_logistic", f"X of shape {Xs.shape}, batch_size = {batch}"
+        first, again, other = (self.outcome(probes[k], Xs.shape[1], epochs_s) for k in ("sgd", "again", "other"))
         for got in (again, other):
             if isinstance(got, Raised):
                 return raised(where, got, probe_text=text)
@@ -611,7 +459,6 @@ class FitLogisticSuite(Suite):
                           "shuffle with the rng argument (rng.permutation(N)), not with np.random — the same seed "
                           "must give the same fit.")
         if np.allclose(first[0], other[0], rtol=1e-12, atol=0):
-            Xs, ys, batch, lr_s, epochs_s = self.separable(hidden)
             if close(first[0], minibatches(Xs, ys, lr_s, epochs_s, batch)):
                 return failed("mismatch", f"{where}: seeds 7 and 8 gave exactly the same weights on {text}, those of "
                                           "minibatches taken in order.",
@@ -623,14 +470,10 @@ class FitLogisticSuite(Suite):
 
 
 # ---- lda_fit -------------------------------------------------------------------------------------
-
-
 class LDAFitSuite(Suite):
     target, reference, signature = "lda_fit", ref.lda_fit, "lda_fit(X, y)"
-    parts: ClassVar[dict] = {
-        "w": "w = Σ⁻¹ (μ₁ − μ₀) with the pooled covariance Σ (divisor N − 2 or N)",
-        "b": "b = −½ (μ₁ + μ₀)·w + log(π₁ / π₀)",
-    }
+    parts: ClassVar[dict] = {"w": "w = Σ⁻¹ (μ₁ − μ₀) with the pooled covariance Σ (divisor N − 2 or N)",
+                             "b": "b = −½ (μ₁ + μ₀)·w + log(π₁ / π₀)"}
 
     def inputs(self, hidden):
         d, n0, n1 = (4, 7, 12) if hidden else (3, 5, 8)
@@ -638,17 +481,8 @@ class LDAFitSuite(Suite):
         A = mixed(rng, (d, d), 0.3, 1.0) + 2 * np.eye(d)
         X0 = rng.standard_normal((n0, d)) @ A + mixed(rng, (d,))
         X1 = rng.standard_normal((n1, d)) @ A + mixed(rng, (d,))
-        X = np.concatenate([X0, X1])
-        y = np.array([0] * n0 + [1] * n1)
         order = rng.permutation(n0 + n1)
-        return X[order], y[order]
-
-    @staticmethod
-    def stats(X, y):
-        X0, X1 = X[y == 0], X[y == 1]
-        mu0, mu1 = X0.mean(axis=0), X1.mean(axis=0)
-        scatter = (X0 - mu0).T @ (X0 - mu0) + (X1 - mu1).T @ (X1 - mu1)
-        return X0, X1, mu0, mu1, scatter
+        return np.concatenate([X0, X1])[order], np.array([0] * n0 + [1] * n1)[order]
 
     def run_probe(self, lda_fit, hidden):
         X, y = self.inputs(hidden)
@@ -656,48 +490,41 @@ class LDAFitSuite(Suite):
 
     def run_judge(self, results, hidden):
         X, y = self.inputs(hidden)
-        n, d = X.shape
-        X0, X1, mu0, mu1, scatter = self.stats(X, y)
-        delta = mu1 - mu0
-        prior = np.log(len(X1) / len(X0))
-        w_unbiased = np.linalg.solve(scatter / (n - 2), delta)
-        w_ml = np.linalg.solve(scatter / n, delta)
+        (n, d), X0, X1 = X.shape, X[y == 0], X[y == 1]
+        mu0, mu1 = X0.mean(axis=0), X1.mean(axis=0)
+        scatter = (X0 - mu0).T @ (X0 - mu0) + (X1 - mu1).T @ (X1 - mu1)
+        delta, prior = mu1 - mu0, np.log(len(X1) / len(X0))
+        w_unbiased, w_ml = np.linalg.solve(scatter / (n - 2), delta), np.linalg.solve(scatter / n, delta)
         where = "lda_fit"
         text = f"X of shape {X.shape}, {len(X0)} samples of class 0 and {len(X1)} of class 1"
-        got = _split(results["main"], [(d,), ()], where)
-        found = {}
-        cov0, cov1 = np.cov(X0, rowvar=False), np.cov(X1, rowvar=False)
-        total = np.cov(X, rowvar=False)
+        got = unpack(results["main"], [(d,), ()], "a 2-tuple (dw, db)")
         w_causes = {"shape": "return (w, b): w of shape (D,), b a number.",
                     "sign": "w = Σ⁻¹ (μ₁ − μ₀): class 1's mean minus class 0's.",
                     "mismatch": "pool the two classes' scatter around their own means: "
                                 "Σ = (Σ₀-scatter + Σ₁-scatter) / (N − 2), then w = np.linalg.solve(Σ, μ₁ − μ₀)."}
         if isinstance(got, Raised):
-            found["w"] = raised(where, got, probe_text=text, causes=w_causes)
-            found["b"] = unless_stub(where, got)
-            return found
+            return {"w": raised(where, got, probe_text=text, causes=w_causes), "b": unless_stub(where, got)}
         w, b = got
-        found["w"] = finding(
+        cov0, cov1 = np.cov(X0, rowvar=False), np.cov(X1, rowvar=False)
+        found = {"w": finding(
             where, "w", w, w_unbiased, probe_text=text, causes=w_causes,
             alternatives=[
                 ("ok", w_ml),
                 ("mismatch", np.linalg.solve((cov0 + cov1) / 2, delta),
                  "the two class covariances were averaged with equal weights: pool them by sample count, "
                  "Σ = ((n₀ − 1) Σ₀ + (n₁ − 1) Σ₁) / (N − 2)."),
-                ("mismatch", np.linalg.solve(total, delta),
+                ("mismatch", np.linalg.solve(np.cov(X, rowvar=False), delta),
                  "that is the covariance of all X around the overall mean: centre each class on its own mean."),
                 ("mismatch", np.linalg.solve(cov0, delta), "only class 0's covariance was used: pool both classes."),
                 ("mismatch", np.linalg.solve(cov1, delta), "only class 1's covariance was used: pool both classes."),
                 ("mismatch", delta, "Σ⁻¹ is missing: w = Σ⁻¹ (μ₁ − μ₀), e.g. np.linalg.solve(Σ, μ₁ − μ₀)."),
                 ("mismatch", (scatter / (n - 2)) @ delta, "multiply by Σ⁻¹, not by Σ: np.linalg.solve(Σ, μ₁ − μ₀)."),
-            ])
+            ])}
         # b is judged against the right w and against the student's own w: a bug in w costs once
         candidates = [w_unbiased, w_ml] + ([w] if np.all(np.isfinite(w)) else [])
         if any(close(b, -0.5 * (mu1 + mu0) @ v + prior) for v in candidates):
-            found["b"] = OK
-            return found
-        base = w if not found["w"].passed else w_unbiased if close(w, w_unbiased) else w_ml
-        quad = -0.5 * (mu1 + mu0) @ base
+            return {**found, "b": OK}
+        quad = -0.5 * (mu1 + mu0) @ (w if not found["w"].passed else w_unbiased if close(w, w_unbiased) else w_ml)
         found["b"] = finding(
             where, "b", b, quad + prior, probe_text=text + " (judged with your w)",
             alternatives=[
