@@ -9,6 +9,7 @@
 """
 
 import csv
+import html
 import json
 import os
 import re
@@ -17,11 +18,14 @@ import subprocess
 import sys
 
 import nbformat
+import numpy as np
 import pytest
 
 from autograder import points
+from autograder.cells import grade_id
 from autograder.course import ASSIGNMENTS, EXERCISES, ROOT, SOLUTIONS, model_answer, untouched
 from autograder.nbgrader_route import autograde, release
+from nbbackprop.checks import engine, suite_for
 
 pytestmark = pytest.mark.slow
 
@@ -68,7 +72,7 @@ def test_exchange_round_trip_as_the_nbgrader_docs_describe_it(tmp_path):
 
     # students: fetch, work (ada solves everything, ben hands in the release untouched), submit
     homes = {}
-    for student, work in (("ada", model_answer(assignment)), ("ben", None)):
+    for student, work in (("ada", model_answer(assignment)), ("ben", None), ("cleo", with_bug(assignment))):
         homes[student] = home = tmp_path / "students" / student
         home.mkdir(parents=True)
         student_side = ["--course", "nbbackprop", *exchange, f"--Exchange.cache={home / 'nbgrader_cache'}"]
@@ -94,7 +98,7 @@ def test_exchange_round_trip_as_the_nbgrader_docs_describe_it(tmp_path):
     with open(course / "grades.csv", newline="") as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle) if row["assignment"] == assignment}
     full = points.max_score(assignment)
-    assert sorted(rows) == ["ada", "ben"]
+    assert sorted(rows) == ["ada", "ben", "cleo"]
     assert (float(rows["ada"]["score"]), float(rows["ada"]["max_score"])) == (full, full)
     assert (float(rows["ben"]["score"]), float(rows["ben"]["max_score"])) == (0.0, full)
     submitted_at = (course / "submitted" / "ada" / assignment / "timestamp.txt").read_text().strip()
@@ -104,16 +108,44 @@ def test_exchange_round_trip_as_the_nbgrader_docs_describe_it(tmp_path):
                 for student in homes}
     assert f"Score: {full:.1f} / {full:.1f}" in feedback["ada"] and "NotImplementedError" not in feedback["ada"]
     assert f"Score: 0.0 / {full:.1f}" in feedback["ben"] and "NotImplementedError" in feedback["ben"]
+    # cleo's grad_W is off by N: her feedback names the diagnosis, but nothing of the hidden test's inputs
+    shown = html.unescape(feedback["cleo"])
+    visible, hidden = (bug_verdicts(hidden) for hidden in (False, True))
+    assert visible and hidden
+    assert all(v.summary in shown for v in visible)
+    for verdict in hidden:  # (the visible test fails first in the same cell: the hidden one may not even run)
+        assert verdict.summary not in shown and (not verdict.evidence or verdict.evidence not in shown)
 
     # and back to the student
     nbgrader("release_feedback", assignment, *exchange, cwd=course, env=env)
     for student in homes:
         nbgrader("fetch_feedback", assignment, "--course", "nbbackprop", *exchange,
                  f"--Exchange.cache={homes[student] / 'nbgrader_cache'}", cwd=homes[student], env=env)
-    for student, marks in (("ada", full), ("ben", 0.0)):
+    for student, marks in (("ada", full), ("ben", 0.0), ("cleo", float(rows["cleo"]["score"]))):
         returned = sorted((homes[student] / assignment / "feedback").glob(f"*/{assignment}.html"))
         assert len(returned) == 1, f"{student} fetched {returned}, expected their one feedback page"
         assert f"Score: {marks:.1f} / {full:.1f}" in returned[0].read_text()
+
+
+BUG = ("self.grad_W = self.x.T @ grad_y", "self.grad_W = self.x.T @ grad_y / len(self.x)")
+
+
+def with_bug(assignment):
+    """The model answer with Linear's grad_W divided by N: fails grad_W visibly and hidden, on messages that
+    quote each probe's inputs."""
+    notebook = model_answer(assignment)
+    cell = next(c for c in notebook.cells if grade_id(c) == "Linear")
+    assert BUG[0] in cell.source
+    cell.source = cell.source.replace(*BUG)
+    return notebook
+
+
+def bug_verdicts(hidden):
+    """The failing verdicts of that Linear, judged here, on the visible or the hidden inputs."""
+    names = {"np": np}
+    exec(next(c.source for c in with_bug("ps4_flow_graph").cells if grade_id(c) == "Linear"), names)
+    suite = suite_for("Linear")
+    return [v for v in suite.verdicts(engine.plain(suite.probe(names["Linear"], hidden)), hidden) if not v.passed]
 
 
 def test_release_records_every_assignment_in_the_course_gradebook(tmp_path):
