@@ -3,7 +3,20 @@ large-input stability, state across calls, and agreement with the student's own 
 
 import numpy as np
 
-from .engine import OK, Raised, close, explain, failed, finding, is_stub, unless_stub, with_collaborators
+from .engine import (
+    OK,
+    Raised,
+    call,
+    close,
+    copied,
+    explain,
+    failed,
+    finding,
+    frozen,
+    is_stub,
+    unless_stub,
+    with_collaborators,
+)
 
 FD_STEP = 1e-6  # the step of the central differences taken of a student's own forward pass
 
@@ -242,3 +255,30 @@ def restored(where, before, after, drift_cause, cause, name="x"):
     return failed("mutation", f"{where} changed {len(moved)} of the {before.size} entries of {name} ({name} of shape "
                               f"{before.shape}); at index {index} {name} was {float(before[index])!r}, afterwards "
                               f"{float(after[index])!r}.", drift_cause if drifted else cause)
+
+
+# ---- boxes with fprop/bprop ---------------------------------------------------------------------------
+
+
+def attribute(box, name):
+    """``box.<name>`` copied (a gradient bprop set), or a :class:`Raised` when the box has none."""
+    value = getattr(box, name, None)
+    return copied(value) if value is not None else Raised("exception", f"has no attribute {name} after bprop")
+
+
+def backward(box, grad):
+    """``box.bprop(grad)`` on a read-only copy, ``bprop()`` when ``grad`` is None (a loss); the answer copied."""
+    return copied(call(box.bprop, *(() if grad is None else (frozen(grad),))))
+
+
+def in_turn(boxes, runs, attributes=()):
+    """Boxes used in turn, as the layers of one network are. Each box has its run ``(attributes to set, fprop
+    args, grad_y)``: the attributes are set, fprop runs on every box, then bprop on every box, on read-only
+    inputs. Per box: what fprop and bprop returned, then the ``attributes`` bprop set (:func:`attribute`)."""
+    for box, (state, _, _) in zip(boxes, runs):
+        for name, value in state.items():
+            setattr(box, name, frozen(value))
+    outputs = [copied(call(box.fprop, *map(frozen, args))) for box, (_, args, _) in zip(boxes, runs)]
+    answers = [backward(box, grad) for box, (_, _, grad) in zip(boxes, runs)]
+    return [(y, answer, *(attribute(box, name) for name in attributes))
+            for box, y, answer in zip(boxes, outputs, answers)]
