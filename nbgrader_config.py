@@ -46,6 +46,8 @@ c.IgnorePattern.pattern = r"\w*Warning: "
 c.OverwriteCells.add_missing_cells = True
 # every released notebook opens by saying it is generated, and from what
 c.IncludeHeaderFooter.header = os.path.join(COURSE, "solutions", "header.ipynb")
+# feedback pages work offline and on a phone: maths as MathML, no script from a CDN (autograder/offline_html.py)
+c.GenerateFeedback.exporter_class = "autograder.offline_html.OfflineHTMLExporter"
 
 
 # --- quiet autograding: no false alarms, every real one kept -----------------------------------------

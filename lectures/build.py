@@ -4,6 +4,8 @@
 
 Each notebook is executed from scratch in a fresh kernel (the committed files
 carry no outputs) and converted with nbconvert; an index page links them all.
+Each page is one file that works offline: the maths is MathML written at build
+time and no script is loaded from a CDN (autograder/offline_html.py).
 Nothing in lectures/ is modified.
 """
 
@@ -15,14 +17,15 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from nbconvert import HTMLExporter
+
+from autograder.offline_html import VIEWPORT, OfflineHTMLExporter
 
 HERE = Path(__file__).resolve().parent
 
 
 def build(notebooks, out):
     out.mkdir(parents=True, exist_ok=True)
-    exporter = HTMLExporter()
+    exporter = OfflineHTMLExporter()
     links = []
     for path in notebooks:
         notebook = nbformat.read(path, as_version=4)
@@ -36,7 +39,7 @@ def build(notebooks, out):
                      path.stem)
         links.append(f'<li><a href="{target.name}">{html.escape(title)}</a></li>')
         print(f"{path.name}: executed and written to {target} in {time.perf_counter() - start:.1f} s")
-    (out / "index.html").write_text("<!doctype html><meta charset='utf-8'><title>nbbackprop lectures</title>"
+    (out / "index.html").write_text(f"<!doctype html><meta charset='utf-8'>{VIEWPORT}<title>nbbackprop lectures</title>"
                                     f"<h1>nbbackprop lectures</h1><ol>{''.join(links)}</ol>\n")
 
 
