@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import logistic as ref
 from .engine import OK, Raised, Suite, call, close, explain, failed, finding, frozen, raised, unless_stub
-from .parts import as_vector, either, gated, listed, raised_as, runs_of, tiny_case, unpack
+from .parts import as_vector, either, first_entry, gated, listed, raised_as, runs_of, tiny_case, unpack
 from .probes import dims, labels, mixed, rng_for
 
 
@@ -43,18 +43,11 @@ class SigmoidSuite(Suite):
         return z, big, np.array(tails)
 
     def run_probe(self, sigmoid, hidden):
-        z, big, tails = self.inputs(hidden)
-        return {"value": call(sigmoid, frozen(z)), "big": call(sigmoid, frozen(big)),
-                "tails": call(sigmoid, frozen(tails)), "tiny": call(sigmoid, frozen(self.TINY))}
-
-    @staticmethod
-    def big_text(big):
-        return f"z = {listed(big)}" if big.size <= 12 else \
-            f"z = np.linspace({big.min():g}, {big.max():g}, {big.size}) of shape {big.shape}"
+        return {key: call(sigmoid, frozen(v)) for key, v in zip(("value", "big", "tails", "tiny"),
+                                                                 (*self.inputs(hidden), self.TINY))}
 
     def run_judge(self, results, hidden):
-        z, big, tails = self.inputs(hidden)
-        where = "sigmoid"
+        (z, big, tails), where = self.inputs(hidden), "sigmoid"
         found = {"value": finding(
             where, "value", results["value"], ref.sigmoid(z), probe_text=f"z of shape {z.shape} (mixed signs, |z| ≤ 6)",
             tiny=tiny_case(f"z = {self.TINY}", results["tiny"], ref.sigmoid(np.array(self.TINY))),
@@ -69,9 +62,12 @@ class SigmoidSuite(Suite):
                                lambda: self.tails(results["tails"], tails))
         return found
 
-    def stability(self, got, big):
+    @staticmethod
+    def stability(got, big):
+        text = f"z = {listed(big)}" if big.size <= 12 else \
+            f"z = np.linspace({big.min():g}, {big.max():g}, {big.size}) of shape {big.shape}"
         verdict = finding(
-            "sigmoid", "stability", got, ref.sigmoid(big), probe_text=self.big_text(big),
+            "sigmoid", "stability", got, ref.sigmoid(big), probe_text=text,
             causes={"unstable": "np.exp(−z) overflows for z < −709 — and np.where evaluates both branches, so "
                                 "guarding with np.where is not enough. Compute e = np.exp(−|z|) (never large), then "
                                 "1/(1 + e) where z ≥ 0 and e/(1 + e) where z < 0."})
@@ -80,9 +76,8 @@ class SigmoidSuite(Suite):
         got = np.asarray(got, dtype=float).ravel()  # off by less than the printed digits: show the worst entry
         i = int(np.argmax(np.abs(got - ref.sigmoid(big).ravel())))
         return failed("mismatch", f"sigmoid: σ({big.ravel()[i]:g}) came out as {got[i]:.17g}, expected "
-                                  f"{ref.sigmoid(big.ravel()[i]):.17g}, on {self.big_text(big)}.",
-                      "clipping z (or rounding) changes σ for large |z|: use the formula that splits by sign, "
-                      "exp(−|z|), which is exact everywhere.")
+                      f"{ref.sigmoid(big.ravel()[i]):.17g}, on {text}.", "clipping z (or rounding) changes σ for large "
+                      "|z|: use the formula that splits by sign, exp(−|z|), which is exact everywhere.")
 
     @staticmethod
     def tails(got, tails):
@@ -94,12 +89,11 @@ class SigmoidSuite(Suite):
         if np.all(ratio <= 1e-7):
             return OK
         i = int(np.argmax(~(ratio <= 1e-7)))
-        return failed("unstable", f"sigmoid loses precision for very negative z: σ({tails[i]:g}) came out as "
-                                  f"{got[i]:.3g}, expected {expected[i]:.3g} (relative error {ratio[i]:.2g}) on "
-                                  f"z = {listed(tails)}.",
-                      "1 − σ(−z) (or 1 − 1/(1 + e^z), or 0.5·(1 + tanh(z/2))) subtracts two numbers close to 1 and "
-                      "keeps nothing; clipping z changes the answer. For z < 0 use e^z / (1 + e^z), computed from "
-                      "e = np.exp(−|z|).")
+        return failed(
+            "unstable", f"sigmoid loses precision for very negative z: σ({tails[i]:g}) came out as {got[i]:.3g}, "
+            f"expected {expected[i]:.3g} (relative error {ratio[i]:.2g}) on z = {listed(tails)}.",
+            "1 − σ(−z) (or 1 − 1/(1 + e^z), or 0.5·(1 + tanh(z/2))) subtracts two numbers close to 1 and keeps "
+            "nothing; clipping z changes the answer. For z < 0 use e^z / (1 + e^z), computed from e = np.exp(−|z|).")
 
 
 # ---- binary_cross_entropy ---------------------------------------------------------------------
@@ -110,8 +104,7 @@ class BinaryCrossEntropySuite(Suite):
     TINY: ClassVar[tuple] = ([0.9, 0.2, 0.6], [1, 0, 0])
 
     def inputs(self, hidden):
-        n = dims(hidden)[0]
-        rng = rng_for(self.target, hidden)
+        n, rng = dims(hidden)[0], rng_for(self.target, hidden)
         a, y = rng.uniform(0.05, 0.95, n), labels(rng, n, 2)
         a_sat = np.array([1.0, 0.0, 1.0, 0.3, 0.0, 0.8, 1.0] + ([0.0, 0.45, 1.0, 0.0] if hidden else []))
         y_sat = np.array([1, 0, 1, 0, 0, 1, 1] + ([0, 1, 1, 0] if hidden else []))
@@ -119,28 +112,26 @@ class BinaryCrossEntropySuite(Suite):
 
     def run_probe(self, bce, hidden):
         a, y, a_sat, y_sat = self.inputs(hidden)
-        ta, ty = (np.array(v) for v in self.TINY)
-        return {"value": call(bce, frozen(a), frozen(y)), "saturated": call(bce, frozen(a_sat), frozen(y_sat)),
-                "tiny": call(bce, frozen(ta), frozen(ty))}
+        return {key: call(bce, frozen(v), frozen(w)) for key, (v, w) in
+                (("value", (a, y)), ("saturated", (a_sat, y_sat)), ("tiny", self.TINY))}
 
     def run_judge(self, results, hidden):
         a, y, a_sat, y_sat = self.inputs(hidden)
         where, loss = "binary_cross_entropy", ref.binary_cross_entropy(a, y)
+        terms = -(y * np.log(a) + (1 - y) * np.log(1 - a))  # one loss per sample
         found = {"value": finding(
             where, "value", results["value"], loss, batch=len(a),
             probe_text=f"a of shape {a.shape} in (0.05, 0.95), y = {y.tolist()}",
             tiny=tiny_case(f"a = {self.TINY[0]}, y = {self.TINY[1]}", results["tiny"],
                            ref.binary_cross_entropy(*(np.array(v, dtype=float) for v in self.TINY))),
             alternatives=[
-                ("shape", -(y * np.log(a) + (1 - y) * np.log(1 - a)),
-                 "that is one loss per sample: return their mean, a single number."),
+                ("shape", terms, "that is one loss per sample: return their mean, a single number."),
                 ("mismatch", -np.mean(y * np.log(a)), "the (1 − y) log(1 − a) term is missing: samples of class 0 "
                                                       "cost nothing."),
                 ("mismatch", -np.mean((1 - y) * np.log(a) + y * np.log(1 - a)),
                  "y and 1 − y are swapped: y log a + (1 − y) log(1 − a)."),
                 ("scale", loss / np.log(10), "that is log10: use the natural log, np.log."),
-                ("scale", loss / np.log(2), "that is log2: use the natural log, np.log."),
-            ],
+                ("scale", loss / np.log(2), "that is log2: use the natural log, np.log.")],
             causes={"scale-batch": "the loss is the mean over samples (divide by N), not the sum.",
                     "sign": "the loss is −log-likelihood, a positive number: mind the leading minus.",
                     "scale": "use the natural log, np.log (not log2 or log10), and no extra factor.",
@@ -189,8 +180,7 @@ class LogisticGradientsSuite(Suite):
 
     def inputs(self, hidden, square=False):
         n, d, _ = dims(hidden)
-        n = d if square else n
-        rng = rng_for(self.target, hidden, "square" if square else "")
+        n, rng = d if square else n, rng_for(self.target, hidden, "square" if square else "")
         return mixed(rng, (n, d)), labels(rng, n, 2), 0.5 * mixed(rng, (d,)), float(mixed(rng, ()))
 
     def run_probe(self, gradients, hidden):  # also judged in isolation from their sigmoid
@@ -231,13 +221,12 @@ class LogisticGradientsSuite(Suite):
             if not isinstance(square, Raised) and close(np.ravel(square[0]), sq["transpose"][0]) and not close(
                     np.ravel(square[0]), sq["right"][0]):
                 main = Raised("transpose", main.message)
-        causes = {
-            "scale-batch": "the loss is a mean, so dw = Xᵀ (a − y) / N: divide by N once.",
-            "sign": "the error is a − y (prediction minus label), not y − a.",
-            "transpose": "X @ (a − y) pairs features with samples: dw = X.T @ (a − y) / N has the shape of w, (D,).",
-            "shape": "dw has the shape of w, (D,): X.T @ (a − y) / N sums over the samples.",
-            "exception": "X is (N, D) and a − y is (N,): dw = X.T @ (a − y) / N.",
-        }
+        causes = {"scale-batch": "the loss is a mean, so dw = Xᵀ (a − y) / N: divide by N once.",
+                  "sign": "the error is a − y (prediction minus label), not y − a.",
+                  "transpose": "X @ (a − y) pairs features with samples: dw = X.T @ (a − y) / N has the shape of w, "
+                               "(D,).",
+                  "shape": "dw has the shape of w, (D,): X.T @ (a − y) / N sums over the samples.",
+                  "exception": "X is (N, D) and a − y is (N,): dw = X.T @ (a − y) / N."}
         found = {"dw": judged("dw", 0, main if isinstance(main, Raised) else main[0], causes)}
         if isinstance(main, Raised):  # a pair of the wrong shape, or a transpose: charged once, to dw
             found["db"] = gated(not raised_as(main, "shape", "transpose"), where, [main],
@@ -252,37 +241,30 @@ class LogisticGradientsSuite(Suite):
 
 
 # ---- fit_logistic --------------------------------------------------------------------------------
-def descend(X, y, lr, epochs, *, sign=1.0, mean=True, bias=True, before=False):
-    """Batch gradient descent and its typical bugs (judge's side): [w…, b], losses."""
+def descend(X, y, lr, epochs, batch=None, *, sign=1.0, mean=True, bias=True, before=False, orders=None, over=None,
+            drop_last=False, first_only=False, accumulate=False):
+    """Gradient descent from zeros, judge-side, and its typical bugs: ``([w…, b], losses)``, the loss on the
+    whole set after each epoch (before it with ``before``). Minibatches of ``batch`` samples (default: all), in
+    each epoch's order of ``orders`` (default: in order); ``over`` divides every minibatch gradient by that
+    count instead of its own size, ``mean=False`` by nothing."""
     n, w, b = len(y), np.zeros(X.shape[1]), 0.0
-    losses = [ref.binary_cross_entropy(ref.sigmoid(X @ w + b), y)]  # at the start, then after each step
-    for _ in range(epochs):
-        dz = ref.sigmoid(X @ w + b) - y
-        dw, db = (X.T @ dz / n, dz.sum() / n) if mean else (X.T @ dz, dz.sum())
-        w, b = w - sign * lr * dw, b - sign * lr * db * bias
-        losses.append(ref.binary_cross_entropy(ref.sigmoid(X @ w + b), y))
-    return np.concatenate([w, [b]]), np.array(losses[:-1] if before else losses[1:])
-
-
-def minibatches(X, y, lr, epochs, batch, *, orders=None, over=None, drop_last=False, first_only=False,
-                accumulate=False):
-    """Minibatch SGD from zeros, judge-side, with its typical bugs: [w…, b]. ``orders`` lists each epoch's order
-    (default: in order); ``over`` divides every minibatch gradient by that count instead of its own size."""
-    n, w, b = len(y), np.zeros(X.shape[1]), 0.0
+    losses = [ref.binary_cross_entropy(ref.sigmoid(X @ w + b), y)]
     for order in orders or [np.arange(n)] * epochs:
-        slices = [order[i:i + batch] for i in range(0, n, batch)]
+        slices = [order[i:i + (batch or n)] for i in range(0, n, batch or n)]
         slices = [s for s in slices if len(s) == batch] if drop_last else slices[:1] if first_only else slices
         total_w, total_b = np.zeros_like(w), 0.0
         for index in slices:
             dz = ref.sigmoid(X[index] @ w + b) - y[index]
-            dw, db = X[index].T @ dz / (over or len(index)), dz.sum() / (over or len(index))
+            count = (over or len(index)) if mean else 1
+            dw, db = X[index].T @ dz / count, dz.sum() / count
             if accumulate:
                 total_w, total_b = total_w + dw, total_b + db
             else:
-                w, b = w - lr * dw, b - lr * db
+                w, b = w - sign * lr * dw, b - sign * lr * db * bias
         if accumulate:
             w, b = w - lr * total_w, b - lr * total_b
-    return np.concatenate([w, [b]])
+        losses.append(ref.binary_cross_entropy(ref.sigmoid(X @ w + b), y))
+    return np.concatenate([w, [b]]), np.array(losses[:-1] if before else losses[1:])
 
 
 class FitLogisticSuite(Suite):
@@ -296,18 +278,12 @@ class FitLogisticSuite(Suite):
     COLLABORATORS = ("sigmoid", "binary_cross_entropy", "logistic_gradients")
 
     def inputs(self, hidden):
-        n, d, _ = dims(hidden)
-        d -= 2  # (7, 3) visible, (11, 4) hidden
-        rng = rng_for(self.target, hidden)
-        X, y = mixed(rng, (n, d)), labels(rng, n, 2)
-        lr, epochs = (0.3, 12) if hidden else (0.5, 8)
-        return X, y, lr, epochs
+        n, d, rng = dims(hidden)[0], dims(hidden)[1] - 2, rng_for(self.target, hidden)  # (7, 3) or (11, 4)
+        return mixed(rng, (n, d)), labels(rng, n, 2), *((0.3, 12) if hidden else (0.5, 8))  # X, y, lr, epochs
 
     def separable(self, hidden):
-        n, d, batch = (37, 3, 5) if hidden else (29, 2, 4)
-        rng = rng_for(self.target, hidden, "separable")
-        w_true = mixed(rng, (d,), 1.0, 2.0)
-        X = rng.standard_normal((n, d))
+        (n, d, batch), rng = (37, 3, 5) if hidden else (29, 2, 4), rng_for(self.target, hidden, "separable")
+        w_true, X = mixed(rng, (d,), 1.0, 2.0), rng.standard_normal((n, d))
         s = X @ w_true + 0.3
         X += 0.5 * np.sign(s)[:, None] * w_true / np.linalg.norm(w_true)  # a margin on both sides
         return X, (s >= 0).astype(np.int64), batch, 0.5, 40
@@ -315,8 +291,7 @@ class FitLogisticSuite(Suite):
     def step_inputs(self, hidden):
         """N samples that are all the same: minibatch SGD then gives one answer whatever the order, so the
         steps themselves — their count, their size, their divisor — can be checked exactly."""
-        n = 11 if hidden else 7
-        row = mixed(rng_for(self.target, hidden, "step"), (1, 3))
+        n, row = 11 if hidden else 7, mixed(rng_for(self.target, hidden, "step"), (1, 3))
         return np.repeat(row, n, axis=0), np.ones(n, dtype=np.int64)
 
     def run_probe(self, fit, hidden):
@@ -339,22 +314,19 @@ class FitLogisticSuite(Suite):
         parts = unpack(result, [(d,), (), None], "a 3-tuple (w, b, losses)")
         if isinstance(parts, Raised):
             return parts
-        w, b, losses = parts
-        if losses.ndim != 1 and losses.size == (epochs or losses.size):
-            losses = losses.ravel()
-        return as_vector([w, b]), losses
+        losses = parts[2].ravel() if parts[2].ndim != 1 and parts[2].size == (epochs or parts[2].size) else parts[2]
+        return as_vector(parts[:2]), losses
 
     def run_judge(self, results, hidden):  # the same loop over the reference sigmoid, BCE and gradients
         return either(lambda run: self.judge_run(run, hidden), results)
 
     def judge_run(self, probes, hidden):
         """Every part, on the probes of one run (the student's own, or over the reference helpers)."""
-        X, y, lr, epochs = self.inputs(hidden)
-        where = "fit_logistic"
+        (X, y, lr, epochs), where = self.inputs(hidden), "fit_logistic"
         text = f"X of shape {X.shape}, y = {y.tolist()}, lr = {lr}, epochs = {epochs} (batch_size=None)"
         got = self.outcome(probes["batch"], X.shape[1], epochs)
         found = {"weights": finding(
-            where, "weights", got if isinstance(got, Raised) else got[0], descend(X, y, lr, epochs)[0],
+            where, "weights", first_entry(got), descend(X, y, lr, epochs)[0],
             probe_text=text + ", as [w…, b]",
             alternatives=[
                 ("sign", descend(X, y, lr, epochs, sign=-1.0)[0],
@@ -364,8 +336,7 @@ class FitLogisticSuite(Suite):
                 ("mismatch", descend(X, y, lr, epochs, bias=False)[0], "b is never updated: also b = b − lr·db."),
                 ("mismatch", descend(X, y, lr, epochs - 1)[0], "one step too few: one full-batch step per epoch."),
                 ("mismatch", descend(X, y, lr, epochs + 1)[0], "one step too many: one full-batch step per epoch."),
-                ("mismatch", descend(X, y, 1.0, epochs)[0], "lr is ignored: w = w − lr·dw."),
-            ],
+                ("mismatch", descend(X, y, 1.0, epochs)[0], "lr is ignored: w = w − lr·dw.")],
             causes={"shape": "return (w, b, losses): w of shape (D,), b a number, losses a list.",
                     "mismatch": "start from w = 0, b = 0 and take `epochs` steps w −= lr·dw, b −= lr·db with the "
                                 "gradients of the mean loss."})}
@@ -378,8 +349,7 @@ class FitLogisticSuite(Suite):
                  "each loss was recorded before its step: record it after the update, so losses[-1] is the loss "
                  "of the returned (w, b)."),
                 ("shape", np.concatenate([[np.log(2.0)], expected_losses]),
-                 "the loss of the starting point is included: one loss per epoch, len(losses) == epochs."),
-            ],
+                 "the loss of the starting point is included: one loss per epoch, len(losses) == epochs.")],
             causes={"shape": "one loss per epoch: len(losses) == epochs.",
                     "mismatch": "losses[k] is the mean BCE on the whole training set after epoch k's step."}))
         found["minibatch"] = gated(passed, where, ran, lambda: self.judge_minibatch(probes, hidden))
@@ -389,11 +359,9 @@ class FitLogisticSuite(Suite):
         return found
 
     def judge_minibatch(self, probes, hidden):
-        X, y, lr, _ = self.inputs(hidden)
-        where = "fit_logistic"
+        (X, y, lr, _), where = self.inputs(hidden), "fit_logistic"
         got = self.outcome(probes["full"], X.shape[1], 3)
-        verdict = finding(where, "minibatch", got if isinstance(got, Raised) else got[0],
-                          descend(X, y, lr, 3)[0], batch=len(y),
+        verdict = finding(where, "minibatch", first_entry(got), descend(X, y, lr, 3)[0], batch=len(y),
                           probe_text=f"batch_size = N = {len(y)}, lr = {lr}, epochs = 3 (one minibatch of "
                                      "everything: must equal batch descent)",
                           causes={"scale-batch": "average each minibatch's gradient over its own samples.",
@@ -404,19 +372,18 @@ class FitLogisticSuite(Suite):
         Xr, yr = self.step_inputs(hidden)
         got = self.outcome(probes["step"], Xr.shape[1], 2)
         verdict = finding(
-            where, "minibatch", got if isinstance(got, Raised) else got[0], minibatches(Xr, yr, 0.5, 2, 3),
+            where, "minibatch", first_entry(got), descend(Xr, yr, 0.5, 2, 3)[0],
             probe_text=f"{len(yr)} identical samples, batch_size = 3, lr = 0.5, epochs = 2 (any order gives the same "
                        "steps)",
             alternatives=[
-                ("scale-batch", minibatches(Xr, yr, 0.5, 2, 3, over=len(yr)), "each minibatch step divides by the "
+                ("scale-batch", descend(Xr, yr, 0.5, 2, 3, over=len(yr))[0], "each minibatch step divides by the "
                  "whole N: average a minibatch's gradient over its own len(idx) samples."),
-                ("mismatch", minibatches(Xr, yr, 0.5, 2, 3, drop_last=True), "the last, shorter minibatch is "
+                ("mismatch", descend(Xr, yr, 0.5, 2, 3, drop_last=True)[0], "the last, shorter minibatch is "
                  "dropped: slice order[i:i + batch_size] for i in range(0, N, batch_size), the rest included."),
-                ("mismatch", minibatches(Xr, yr, 0.5, 2, 3, first_only=True), "one step per epoch: take a step "
+                ("mismatch", descend(Xr, yr, 0.5, 2, 3, first_only=True)[0], "one step per epoch: take a step "
                  "for every minibatch, not only the first."),
-                ("mismatch", minibatches(Xr, yr, 0.5, 2, 3, accumulate=True), "the minibatch gradients are added "
-                 "up into one step per epoch: step after each minibatch, with that minibatch's gradient."),
-            ],
+                ("mismatch", descend(Xr, yr, 0.5, 2, 3, accumulate=True)[0], "the minibatch gradients are added "
+                 "up into one step per epoch: step after each minibatch, with that minibatch's gradient.")],
             causes={"mismatch": "for each epoch, split a fresh order into minibatches of batch_size (the last may be "
                                 "shorter) and take one step w −= lr·dw per minibatch, dw its mean gradient."})
         if not verdict.passed:
@@ -436,14 +403,12 @@ class FitLogisticSuite(Suite):
                                       f"{losses[-1]:.3g} on {text}; expected ≥ 90% and a falling loss.",
                           "each minibatch step must use the gradient of that minibatch, w −= lr·dw, b −= lr·db.")
         fixed = np.random.default_rng(7).permutation(len(ys))
-        if close(params, minibatches(Xs, ys, lr_s, epochs_s, batch, orders=[fixed] * epochs_s)):
-            return failed("mismatch", f"{where}: on {text} every epoch visited the samples in the same shuffled "
-                                      "order.", "draw a new order every epoch: order = rng.permutation(N) inside the "
-                                                "loop over epochs.")
+        if close(params, descend(Xs, ys, lr_s, epochs_s, batch, orders=[fixed] * epochs_s)[0]):
+            return failed("mismatch", f"{where}: on {text} every epoch visited the samples in the same shuffled order.",
+                          "draw a new order every epoch: order = rng.permutation(N) inside the loop over epochs.")
         if close(params, descend(Xs, ys, lr_s, epochs_s)[0]):
             return failed("mismatch", f"{where}: with batch_size = {batch} the result equals batch gradient descent "
-                                      f"on {text}.",
-                          "batch_size is ignored — take one step per minibatch of batch_size samples.")
+                          f"on {text}.", "batch_size is ignored — take one step per minibatch of batch_size samples.")
         return OK
 
     def judge_rng(self, probes, hidden):
@@ -455,17 +420,15 @@ class FitLogisticSuite(Suite):
                 return raised(where, got, probe_text=text)
         if not np.allclose(first[0], again[0], rtol=1e-12, atol=0):
             return failed("state", f"{where}: two runs with rng = np.random.default_rng(7) gave different weights on "
-                                   f"{text}.",
-                          "shuffle with the rng argument (rng.permutation(N)), not with np.random — the same seed "
-                          "must give the same fit.")
+                          f"{text}.", "shuffle with the rng argument (rng.permutation(N)), not with np.random — the "
+                          "same seed must give the same fit.")
         if np.allclose(first[0], other[0], rtol=1e-12, atol=0):
-            if close(first[0], minibatches(Xs, ys, lr_s, epochs_s, batch)):
+            if close(first[0], descend(Xs, ys, lr_s, epochs_s, batch)[0]):
                 return failed("mismatch", f"{where}: seeds 7 and 8 gave exactly the same weights on {text}, those of "
                                           "minibatches taken in order.",
                               "the samples are not shuffled — draw a fresh order each epoch with rng.permutation(N).")
-            return failed("state", f"{where}: seeds 7 and 8 gave exactly the same weights on {text}.",
-                          "shuffle with the rng you were given — not a generator made inside fit_logistic, or a seed "
-                          "of your own.")
+            return failed("state", f"{where}: seeds 7 and 8 gave exactly the same weights on {text}.", "shuffle with "
+                          "the rng you were given — not a generator made inside fit_logistic, or a seed of your own.")
         return OK
 
 
@@ -476,17 +439,14 @@ class LDAFitSuite(Suite):
                              "b": "b = −½ (μ₁ + μ₀)·w + log(π₁ / π₀)"}
 
     def inputs(self, hidden):
-        d, n0, n1 = (4, 7, 12) if hidden else (3, 5, 8)
-        rng = rng_for(self.target, hidden)
+        (d, n0, n1), rng = (4, 7, 12) if hidden else (3, 5, 8), rng_for(self.target, hidden)
         A = mixed(rng, (d, d), 0.3, 1.0) + 2 * np.eye(d)
-        X0 = rng.standard_normal((n0, d)) @ A + mixed(rng, (d,))
-        X1 = rng.standard_normal((n1, d)) @ A + mixed(rng, (d,))
+        X0, X1 = (rng.standard_normal((m, d)) @ A + mixed(rng, (d,)) for m in (n0, n1))
         order = rng.permutation(n0 + n1)
         return np.concatenate([X0, X1])[order], np.array([0] * n0 + [1] * n1)[order]
 
     def run_probe(self, lda_fit, hidden):
-        X, y = self.inputs(hidden)
-        return {"main": call(lda_fit, frozen(X), frozen(y))}
+        return {"main": call(lda_fit, *map(frozen, self.inputs(hidden)))}
 
     def run_judge(self, results, hidden):
         X, y = self.inputs(hidden)
@@ -495,8 +455,7 @@ class LDAFitSuite(Suite):
         scatter = (X0 - mu0).T @ (X0 - mu0) + (X1 - mu1).T @ (X1 - mu1)
         delta, prior = mu1 - mu0, np.log(len(X1) / len(X0))
         w_unbiased, w_ml = np.linalg.solve(scatter / (n - 2), delta), np.linalg.solve(scatter / n, delta)
-        where = "lda_fit"
-        text = f"X of shape {X.shape}, {len(X0)} samples of class 0 and {len(X1)} of class 1"
+        where, text = "lda_fit", f"X of shape {X.shape}, {len(X0)} samples of class 0 and {len(X1)} of class 1"
         got = unpack(results["main"], [(d,), ()], "a 2-tuple (dw, db)")
         w_causes = {"shape": "return (w, b): w of shape (D,), b a number.",
                     "sign": "w = Σ⁻¹ (μ₁ − μ₀): class 1's mean minus class 0's.",
@@ -509,7 +468,7 @@ class LDAFitSuite(Suite):
         found = {"w": finding(
             where, "w", w, w_unbiased, probe_text=text, causes=w_causes,
             alternatives=[
-                ("ok", w_ml),
+                ("ok", w_ml),  # the maximum-likelihood divisor N
                 ("mismatch", np.linalg.solve((cov0 + cov1) / 2, delta),
                  "the two class covariances were averaged with equal weights: pool them by sample count, "
                  "Σ = ((n₀ − 1) Σ₀ + (n₁ − 1) Σ₁) / (N − 2)."),
@@ -518,8 +477,7 @@ class LDAFitSuite(Suite):
                 ("mismatch", np.linalg.solve(cov0, delta), "only class 0's covariance was used: pool both classes."),
                 ("mismatch", np.linalg.solve(cov1, delta), "only class 1's covariance was used: pool both classes."),
                 ("mismatch", delta, "Σ⁻¹ is missing: w = Σ⁻¹ (μ₁ − μ₀), e.g. np.linalg.solve(Σ, μ₁ − μ₀)."),
-                ("mismatch", (scatter / (n - 2)) @ delta, "multiply by Σ⁻¹, not by Σ: np.linalg.solve(Σ, μ₁ − μ₀)."),
-            ])}
+                ("mismatch", (scatter / (n - 2)) @ delta, "multiply by Σ⁻¹, not by Σ: np.linalg.solve(Σ, μ₁ − μ₀).")])}
         # b is judged against the right w and against the student's own w: a bug in w costs once
         candidates = [w_unbiased, w_ml] + ([w] if np.all(np.isfinite(w)) else [])
         if any(close(b, -0.5 * (mu1 + mu0) @ v + prior) for v in candidates):
@@ -532,8 +490,7 @@ class LDAFitSuite(Suite):
                                    f"π₁/π₀ = {len(X1)}/{len(X0)}, so log(π₁/π₀) = {prior:.3g}."),
                 ("mismatch", quad - prior, "the prior ratio is upside down: + log(π₁/π₀), class 1 over class 0."),
                 ("sign", -quad + prior, "b = −½ (μ₁ + μ₀)·w + log(π₁/π₀): the first term has a minus sign."),
-                ("scale", 2 * quad + prior, "the ½ is missing: b = −½ (μ₁ + μ₀)·w + log(π₁/π₀)."),
-            ],
+                ("scale", 2 * quad + prior, "the ½ is missing: b = −½ (μ₁ + μ₀)·w + log(π₁/π₀).")],
             causes={"mismatch": "b = −½ (μ₁ + μ₀)·w + log(π₁/π₀), with the priors π_c = n_c / N."})
         return found
 
