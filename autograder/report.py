@@ -19,6 +19,8 @@ import re
 from functools import cache
 from pathlib import Path
 
+import numpy as np
+
 from nbbackprop.checks import TARGETS
 
 from .intake import UNGRADED
@@ -116,9 +118,42 @@ def _template(name):
     return environment.get_template(name)
 
 
+CELL_PX = 16  # one matrix entry in a feedback picture
+
+
+def _colour(value, scale):
+    """Blue (negative) through white to red (positive), ``value / scale`` clipped to [−1, 1]."""
+    t = max(-1.0, min(1.0, value / scale)) if scale else 0.0
+    fade = round(255 * (1 - abs(t)))
+    return f"#ff{fade:02x}{fade:02x}" if t >= 0 else f"#{fade:02x}{fade:02x}ff"
+
+
+def _panel(title, values, scale):
+    rows = values if isinstance(values[0], list) else [values]  # a vector is drawn as one row
+    cells = [{"x": j * CELL_PX, "y": i * CELL_PX, "fill": _colour(v, scale), "value": f"{v:.4g}"}
+             for i, row in enumerate(rows) for j, v in enumerate(row)]
+    return {"title": f"{title} {len(rows)}×{len(rows[0])}", "width": len(rows[0]) * CELL_PX,
+            "height": len(rows) * CELL_PX, "cells": cells}
+
+
+def pictures(line):
+    """The panels drawn beside a wrong array: the student's, the expected one, and their difference when
+    the shapes agree — one colour scale for all three, so a transpose or a dropped 1/N shows at a glance."""
+    if "got" not in line:
+        return []
+    got, expected = (np.asarray(values, dtype=float) for values in (line["got"], line["expected"]))
+    scale = float(max(np.abs(got).max(), np.abs(expected).max())) or 1.0
+    panels = [_panel("yours", got.tolist(), scale), _panel("expected", expected.tolist(), scale)]
+    if got.shape == expected.shape:
+        panels.append(_panel("yours − expected", (got - expected).tolist(), scale))
+    return panels
+
+
 def feedback_html(assignment, entry):
-    """One student's page: score, each graded part with its verdict, and for each failure the message."""
-    return _template("feedback.html.j2").render(assignment=assignment, entry=dict(entry, notes=entry.get("notes", [])))
+    """One student's page: score, each graded part with its verdict, and for each failure the message
+    (with the student's own traceback, and a picture of a wrong array)."""
+    return _template("feedback.html.j2").render(assignment=assignment, entry=dict(entry, notes=entry.get("notes", [])),
+                                                pictures=pictures)
 
 
 def write_feedback(directory, report):

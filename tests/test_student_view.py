@@ -4,6 +4,7 @@ and — when their code raised — their own traceback, named by the cell they c
 import linecache
 
 import nbformat
+import numpy as np
 import pytest
 
 from autograder.cells import grade_id
@@ -140,3 +141,30 @@ def test_autograder_check_names_what_it_expected(tmp_path):
     out = subprocess.run(["autograder", "check", str(broken)], capture_output=True, text=True, cwd=tmp_path,
                          timeout=120)
     assert out.returncode == 1 and "cannot be graded: not a notebook" in out.stdout
+
+
+def test_a_wrong_array_is_drawn_beside_the_expected_one_and_hidden_ones_are_not():
+    from autograder.report import pictures
+
+    names = student("import numpy as np\nclass Linear:\n"
+                    "    def __init__(self, n_in, n_out, rng):\n"
+                    "        self.W = rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)\n"
+                    "        self.b = np.zeros(n_out)\n"
+                    "    def fprop(self, x):\n        self.x = x\n        return x @ self.W + self.b\n"
+                    "    def bprop(self, grad_y):\n        self.grad_W = self.x.T @ grad_y / len(self.x)\n"
+                    "        self.grad_b = grad_y.sum(axis=0)\n        return grad_y @ self.W.T\n", "<cell 6>")
+    suite = suite_for("Linear")
+    line = None
+    for hidden in (False, True):
+        verdict = next(v for v in suite.verdicts(engine.plain(suite.probe(names["Linear"], hidden)), hidden)
+                       if v.part == "grad_W")
+        assert verdict.diagnosis == "scale-batch" and verdict.arrays
+        line = verdict.report_line(2.0, verdict.shown())
+        if not hidden:
+            panels = pictures(line)
+            assert [p["title"].split(" ")[0] for p in panels] == ["yours", "expected", "yours"]
+            got, expected = (np.array(line[k]) for k in ("got", "expected"))
+            assert got.shape == expected.shape and len(panels[2]["cells"]) == got.size
+            ratio = expected / got  # the drawn numbers are the probe's: off by the batch size, entry by entry
+            assert np.allclose(ratio, round(float(ratio.flat[0]))) and round(float(ratio.flat[0])) > 1
+    assert "got" not in line and "expected" not in line  # the hidden twin: inputs and answers stay hidden

@@ -228,7 +228,22 @@ def explain(code, where, part, got, expected, *, causes=None, tiny=None, probe_t
             index = tuple(int(i) for i in wrong[0])
             evidence = (f"{len(wrong)} of {array.size} entries differ; the first at index {index}: "
                         f"got {fmt(array[index])}, expected {fmt(expected[index])}.")
-    return Verdict(code, f"{where}: {part} {what}{on}.", evidence, cause)
+    return Verdict(code, f"{where}: {part} {what}{on}.", evidence, cause,
+                   arrays=_pictured(tiny[1:] if tiny is not None else (), (array, expected)))
+
+
+def _pictured(*pairs, most=120):
+    """The first (got, expected) pair worth a picture — numeric matrices or vectors of 2 to ``most`` entries
+    each — as nested lists of floats; () when there is none."""
+    for pair in pairs:
+        if len(pair) != 2 or any(a is None or isinstance(a, Raised) for a in pair):
+            continue
+        got, expected = (as_numbers(a) for a in pair)
+        drawable = got is not None and expected is not None and all(
+            1 <= a.ndim <= 2 and 2 <= a.size <= most and np.all(np.isfinite(a)) for a in (got, expected))
+        if drawable:
+            return got.tolist(), expected.tolist()
+    return ()
 
 
 def raised(where, result, expected=0.0, probe_text="", causes=None):

@@ -83,6 +83,7 @@ class Verdict:
     part: str = ""
     hidden: bool = False
     trace: tuple = ()  # the student's frames when their code raised (see Raised.trace)
+    arrays: tuple = ()  # (got, expected) as nested lists, on a probe small enough to draw
 
     @property
     def id(self):
@@ -126,12 +127,15 @@ class Verdict:
 
     def report_line(self, points, shown=None):
         """The report's line for this part (the contract's JSON); ``shown`` is the message to show. A part
-        whose code raised also carries ``trace``: the student's frames, as lists ``[cell, line, function, text]``."""
+        whose code raised also carries ``trace``: the student's frames, as lists ``[cell, line, function, text]``;
+        a wrong array small enough to draw, ``got`` and ``expected`` (nested lists). Hidden tests carry neither."""
         line = {"id": self.id, "target": self.target, "points": points if self.passed else 0.0,
                 "max_points": points, "diagnosis": self.diagnosis, "hidden": self.hidden and not self.passed,
                 "message": "" if self.passed else (self.message if shown is None else shown)}
         if self.trace and not self.hidden and not self.passed:
             line["trace"] = [list(frame) for frame in self.trace]
+        if self.arrays and not self.hidden and not self.passed:
+            line["got"], line["expected"] = self.arrays
         return line
 
 
