@@ -15,9 +15,12 @@ Markdown images are embedded and a phone gets a viewport, so each page is one fi
 """
 
 import html
+from xml.etree.ElementTree import Element, tostring
+from xml.sax.saxutils import unescape
 
 import latex2mathml.converter
 from jinja2 import DictLoader, pass_context
+from latex2mathml.commands import FUNCTIONS
 from nbconvert.exporters import HTMLExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from traitlets import default
@@ -41,13 +44,32 @@ TEMPLATES = {
 }
 
 
+FUNCTION_NAMES = {name.lstrip("\\") for name in FUNCTIONS}  # sin, log, tanh, ...: an <mi> from latex2mathml
+SCRIPTED = {"msub", "msup", "msubsup", "munder", "mover", "munderover"}  # first child the base
+
+
 def mathml(tex, display):
     """``tex`` as a MathML ``<math>`` element, ``display`` "inline" or "block"; a formula latex2mathml
     cannot read is shown as its source in a ``<code>``, never dropped."""
     try:
-        return latex2mathml.converter.convert(tex.strip(), display=display)
+        math = latex2mathml.converter.convert_to_element(tex.strip(), display=display)
     except Exception:  # latex2mathml raises its own errors and plain ones (IndexError, ...) on bad input
         return f'<code class="tex-source">{html.escape(tex)}</code>'
+    space_function_names(math)
+    return unescape(tostring(math, encoding="unicode"))  # as latex2mathml.converter.convert writes it
+
+
+def space_function_names(math):
+    """Put the thin space TeX puts after a function name (``\\log p``, ``\\sin^2 x``), where latex2mathml
+    puts none ("logp"): before whatever follows but an operator or a delimiter (an ``<mo>``)."""
+    for parent in list(math.iter()):
+        if parent.tag in SCRIPTED:  # its base and scripts: the space goes after the whole
+            continue
+        children = list(parent)
+        for index in reversed(range(len(children) - 1)):
+            name = children[index][0] if children[index].tag in SCRIPTED and len(children[index]) else children[index]
+            if name.tag == "mi" and name.text in FUNCTION_NAMES and children[index + 1].tag != "mo":
+                parent.insert(index + 1, Element("mspace", width="0.1667em"))
 
 
 class MathMLRenderer(IPythonRenderer):

@@ -108,9 +108,13 @@ def test_a_page_shows_its_maths_typeset_and_asks_for_nothing_beyond_itself(which
         page.close()
 
 
-def test_a_formula_latex2mathml_cannot_read_is_shown_as_its_source():
+def test_maths_as_mathml_spaced_as_tex_and_a_formula_latex2mathml_cannot_read_shown_as_its_source():
     from autograder.offline_html import mathml
 
     assert mathml("x^2", "inline").startswith("<math") and 'display="inline"' in mathml("x^2", "inline")
     assert 'display="block"' in mathml("\\frac{a}{b}", "block")
+    # a thin space after a function name, as in TeX ("log p", not "logp"), none before a delimiter
+    assert "<mi>log</mi><mspace" in mathml("\\log p(x)", "inline")
+    assert "<msup><mi>sin</mi><mn>2</mn></msup><mspace" in mathml("\\sin^2 x", "inline")
+    assert "mspace" not in mathml("\\log(x) + \\tanh", "inline")
     assert mathml("x^{", "inline") == '<code class="tex-source">x^{</code>'
