@@ -7,7 +7,7 @@ with require.js (and jQuery, mermaid and the widgets' renderer). Offline, every 
 - ``$…$``, ``$$…$$`` and ``\\begin{env}…\\end{env}`` in Markdown become MathML when the page is
   built (latex2mathml), which browsers render natively (MathML Core), so there is no script to run;
 - every script that would load from elsewhere is left out: MathJax, require.js, jQuery, mermaid and
-  the widgets' renderer. A widget's output keeps its static fallback, as in a notebook never run live.
+  the widgets' renderer. A widget shows nothing without a kernel (each lecture draws a static figure too).
 
 Markdown images are embedded and a phone gets a viewport, so each page is one file that works anywhere.
 ``lectures/build.py`` writes the lectures with it, and ``nbgrader_config.py`` makes it the exporter of
