@@ -1,5 +1,4 @@
-"""Checks for ps2_logistic: the sigmoid, cross-entropy, its gradients, gradient descent and LDA (each
-suite's ``parts`` says what it checks).
+"""Checks for ps2_logistic — sigmoid, cross-entropy, its gradients, gradient descent, LDA; ``parts`` name the checks.
 
 Choices made here
 -----------------
@@ -27,7 +26,6 @@ from .parts import as_vector, either, first_entry, gated, listed, raised_as, run
 from .probes import dims, labels, mixed, rng_for
 
 
-# ---- sigmoid ------------------------------------------------------------------------------------------
 class SigmoidSuite(Suite):
     target, reference, signature = "sigmoid", ref.sigmoid, "sigmoid(z)"
     parts: ClassVar[dict] = {"value": "σ(z) = 1 / (1 + e^(−z)) entry by entry, shape kept",
@@ -58,19 +56,17 @@ class SigmoidSuite(Suite):
         found["stability"] = gated(found["value"].passed, where, [results["big"]],
                                    lambda: self.stability(results["big"], big))
         # clipping fails both stability and tails: charged once, to stability
-        found["tails"] = gated(found["value"].passed and found["stability"].passed, where, [results["tails"]],
-                               lambda: self.tails(results["tails"], tails))
-        return found
+        return {**found, "tails": gated(found["value"].passed and found["stability"].passed, where, [results["tails"]],
+                                        lambda: self.tails(results["tails"], tails))}
 
     @staticmethod
     def stability(got, big):
         text = f"z = {listed(big)}" if big.size <= 12 else \
             f"z = np.linspace({big.min():g}, {big.max():g}, {big.size}) of shape {big.shape}"
-        verdict = finding(
-            "sigmoid", "stability", got, ref.sigmoid(big), probe_text=text,
-            causes={"unstable": "np.exp(−z) overflows for z < −709 — and np.where evaluates both branches, so "
-                                "guarding with np.where is not enough. Compute e = np.exp(−|z|) (never large), then "
-                                "1/(1 + e) where z ≥ 0 and e/(1 + e) where z < 0."})
+        verdict = finding("sigmoid", "stability", got, ref.sigmoid(big), probe_text=text, causes={"unstable": (
+            "np.exp(−z) overflows for z < −709 — and np.where evaluates both branches, so guarding with np.where is "
+            "not enough. Compute e = np.exp(−|z|) (never large), then 1/(1 + e) where z ≥ 0 and e/(1 + e) where "
+            "z < 0.")})
         if verdict.diagnosis != "mismatch":
             return verdict
         got = np.asarray(got, dtype=float).ravel()  # off by less than the printed digits: show the worst entry
@@ -96,7 +92,6 @@ class SigmoidSuite(Suite):
             "nothing; clipping z changes the answer. For z < 0 use e^z / (1 + e^z), computed from e = np.exp(−|z|).")
 
 
-# ---- binary_cross_entropy ---------------------------------------------------------------------
 class BinaryCrossEntropySuite(Suite):
     target, reference, signature = "binary_cross_entropy", ref.binary_cross_entropy, "binary_cross_entropy(a, y)"
     parts: ClassVar[dict] = {"value": "−mean(y log a + (1 − y) log(1 − a)), a single number",
@@ -112,7 +107,7 @@ class BinaryCrossEntropySuite(Suite):
 
     def run_probe(self, bce, hidden):
         a, y, a_sat, y_sat = self.inputs(hidden)
-        return {key: call(bce, frozen(v), frozen(w)) for key, (v, w) in
+        return {key: call(bce, *map(frozen, args)) for key, args in
                 (("value", (a, y)), ("saturated", (a_sat, y_sat)), ("tiny", self.TINY))}
 
     def run_judge(self, results, hidden):
@@ -137,9 +132,8 @@ class BinaryCrossEntropySuite(Suite):
                     "scale": "use the natural log, np.log (not log2 or log10), and no extra factor.",
                     "unstable": "log(0) on ordinary inputs: are a and y swapped? The signature is "
                                 "binary_cross_entropy(a, y)."})}
-        found["saturated"] = gated(found["value"].passed, where, [results["saturated"]],
-                                   lambda: self.saturated(results["saturated"], a_sat, y_sat))
-        return found
+        return {**found, "saturated": gated(found["value"].passed, where, [results["saturated"]],
+                                            lambda: self.saturated(results["saturated"], a_sat, y_sat))}
 
     @staticmethod
     def saturated(got, a_sat, y_sat):
@@ -158,13 +152,11 @@ class BinaryCrossEntropySuite(Suite):
                             "no loss).", cause)
 
 
-# ---- logistic_gradients ------------------------------------------------------------------------
 GRADIENT_BUGS = (  # typical bugs, by their answer in LogisticGradientsSuite.answers: code, cause in dw, cause in db
     ("z", "activation-derivative", "a = σ(z): the error is a − y with the sigmoid's output, not z − y.",
      "a = σ(z): db = mean(a − y), not mean(z − y)."),
-    ("mse", "activation-derivative",
-     "with cross-entropy σ'(z) cancels: dz = a − y. Multiplying by a (1 − a) is the squared-error gradient.",
-     "with cross-entropy σ'(z) cancels: db = mean(a − y)."),
+    ("mse", "activation-derivative", "with cross-entropy σ'(z) cancels: dz = a − y. Multiplying by a (1 − a) is the "
+     "squared-error gradient.", "with cross-entropy σ'(z) cancels: db = mean(a − y)."),
     ("axis", "axis", "average over the samples (axis 0), not over the features: X.T @ (a − y) / N.",
      "that is one value per sample: db = mean(a − y), one number."),
     ("unsummed", "shape", "that is one gradient per sample: sum them over the batch, X.T @ (a − y) / N.", None),
@@ -193,11 +185,9 @@ class LogisticGradientsSuite(Suite):
         """The right (dw, db) and those of typical bugs, as {name: (dw, db)}."""
         z, n = X @ w + b, len(y)
         a = ref.sigmoid(z)
-        return {"right": (X.T @ (a - y) / n, np.mean(a - y)),
-                "z": (X.T @ (z - y) / n, np.mean(z - y)),
+        return {"right": (X.T @ (a - y) / n, np.mean(a - y)), "z": (X.T @ (z - y) / n, np.mean(z - y)),
                 "mse": (X.T @ ((a - y) * a * (1 - a)) / n, np.mean((a - y) * a * (1 - a))),
-                "axis": (np.mean(X * (a - y)[:, None], axis=1), a - y),
-                "unsummed": (X * (a - y)[:, None] / n, None),
+                "axis": (np.mean(X * (a - y)[:, None], axis=1), a - y), "unsummed": (X * (a - y)[:, None] / n, None),
                 "transpose": (X @ (a - y) / n if X.shape[0] == X.shape[1] else None, None)}
 
     def run_judge(self, results, hidden):  # right with the reference sigmoid: charged there
@@ -227,11 +217,10 @@ class LogisticGradientsSuite(Suite):
                                "(D,).",
                   "shape": "dw has the shape of w, (D,): X.T @ (a − y) / N sums over the samples.",
                   "exception": "X is (N, D) and a − y is (N,): dw = X.T @ (a − y) / N."}
-        found = {"dw": judged("dw", 0, main if isinstance(main, Raised) else main[0], causes)}
+        found = {"dw": judged("dw", 0, first_entry(main), causes)}
         if isinstance(main, Raised):  # a pair of the wrong shape, or a transpose: charged once, to dw
-            found["db"] = gated(not raised_as(main, "shape", "transpose"), where, [main],
-                                lambda: raised(where, main, probe_text=text, causes=causes))
-            return found
+            return {**found, "db": gated(not raised_as(main, "shape", "transpose"), where, [main],
+                                         lambda: raised(where, main, probe_text=text, causes=causes))}
         found["db"] = judged("db", 1, main[1].reshape(()) if main[1].size == 1 else main[1],
                              {"scale-batch": "db = mean(a − y): divide the sum by N.",
                               "sign": "the error is a − y (prediction minus label), not y − a."})
@@ -240,13 +229,11 @@ class LogisticGradientsSuite(Suite):
         return found
 
 
-# ---- fit_logistic --------------------------------------------------------------------------------
 def descend(X, y, lr, epochs, batch=None, *, sign=1.0, mean=True, bias=True, before=False, orders=None, over=None,
             drop_last=False, first_only=False, accumulate=False):
-    """Gradient descent from zeros, judge-side, and its typical bugs: ``([w…, b], losses)``, the loss on the
-    whole set after each epoch (before it with ``before``). Minibatches of ``batch`` samples (default: all), in
-    each epoch's order of ``orders`` (default: in order); ``over`` divides every minibatch gradient by that
-    count instead of its own size, ``mean=False`` by nothing."""
+    """Gradient descent from zeros and its typical bugs (judge's side): ``([w…, b], losses)``, each loss after its
+    epoch (``before``: before it); minibatches of ``batch`` samples (default all) in each epoch's order of ``orders``
+    (default in order), each gradient divided by its size, by ``over`` instead, or (``mean=False``) by nothing."""
     n, w, b = len(y), np.zeros(X.shape[1]), 0.0
     losses = [ref.binary_cross_entropy(ref.sigmoid(X @ w + b), y)]
     for order in orders or [np.arange(n)] * epochs:
@@ -268,14 +255,12 @@ def descend(X, y, lr, epochs, batch=None, *, sign=1.0, mean=True, bias=True, bef
 
 
 class FitLogisticSuite(Suite):
-    target, reference = "fit_logistic", ref.fit_logistic
-    signature = "fit_logistic(X, y, lr, epochs, batch_size, rng)"
+    target, reference, signature = "fit_logistic", ref.fit_logistic, "fit_logistic(X, y, lr, epochs, batch_size, rng)"
     parts: ClassVar[dict] = {"weights": "batch gradient descent from w = 0, b = 0: (w, b) after `epochs` steps",
                              "losses": "one loss per epoch, on the whole training set, after that epoch's step",
                              "minibatch": "minibatch SGD: batch_size = N is batch descent; small batches fit a "
                                           "separable set",
                              "rng": "the same rng seed gives the same fit, another seed another fit"}
-    COLLABORATORS = ("sigmoid", "binary_cross_entropy", "logistic_gradients")
 
     def inputs(self, hidden):
         n, d, rng = dims(hidden)[0], dims(hidden)[1] - 2, rng_for(self.target, hidden)  # (7, 3) or (11, 4)
@@ -292,21 +277,19 @@ class FitLogisticSuite(Suite):
         """N samples that are all the same: minibatch SGD then gives one answer whatever the order, so the
         steps themselves — their count, their size, their divisor — can be checked exactly."""
         n, row = 11 if hidden else 7, mixed(rng_for(self.target, hidden, "step"), (1, 3))
-        return np.repeat(row, n, axis=0), np.ones(n, dtype=np.int64)
+        return frozen(np.repeat(row, n, axis=0)), frozen(np.ones(n, dtype=np.int64))  # read-only, as probed
 
     def run_probe(self, fit, hidden):
         (X, y, lr, epochs), (Xs, ys, batch, lr_s, epochs_s) = self.inputs(hidden), self.separable(hidden)
-        sgd = {"lr": lr_s, "epochs": epochs_s, "batch_size": batch}
+        sgd, seeded = {"lr": lr_s, "epochs": epochs_s, "batch_size": batch}, np.random.default_rng
         return {run: {
             "batch": call(function, frozen(X), frozen(y), lr=lr, epochs=epochs),
-            "full": call(function, frozen(X), frozen(y), lr=lr, epochs=3, batch_size=len(y),
-                         rng=np.random.default_rng(1)),
-            "sgd": call(function, frozen(Xs), frozen(ys), **sgd, rng=np.random.default_rng(7)),
-            "again": call(function, frozen(Xs), frozen(ys), **sgd, rng=np.random.default_rng(7)),
-            "other": call(function, frozen(Xs), frozen(ys), **sgd, rng=np.random.default_rng(8)),
-            "step": call(function, *map(frozen, self.step_inputs(hidden)), lr=0.5, epochs=2, batch_size=3,
-                         rng=np.random.default_rng(3)),
-        } for run, function in runs_of(fit, ref, self.COLLABORATORS).items()}
+            "full": call(function, frozen(X), frozen(y), lr=lr, epochs=3, batch_size=len(y), rng=seeded(1)),
+            "sgd": call(function, frozen(Xs), frozen(ys), **sgd, rng=seeded(7)),
+            "again": call(function, frozen(Xs), frozen(ys), **sgd, rng=seeded(7)),
+            "other": call(function, frozen(Xs), frozen(ys), **sgd, rng=seeded(8)),
+            "step": call(function, *self.step_inputs(hidden), lr=0.5, epochs=2, batch_size=3, rng=seeded(3)),
+        } for run, function in runs_of(fit, ref, ("sigmoid", "binary_cross_entropy", "logistic_gradients")).items()}
 
     @staticmethod
     def outcome(result, d, epochs=None):
@@ -326,8 +309,7 @@ class FitLogisticSuite(Suite):
         text = f"X of shape {X.shape}, y = {y.tolist()}, lr = {lr}, epochs = {epochs} (batch_size=None)"
         got = self.outcome(probes["batch"], X.shape[1], epochs)
         found = {"weights": finding(
-            where, "weights", first_entry(got), descend(X, y, lr, epochs)[0],
-            probe_text=text + ", as [w…, b]",
+            where, "weights", first_entry(got), descend(X, y, lr, epochs)[0], probe_text=text + ", as [w…, b]",
             alternatives=[
                 ("sign", descend(X, y, lr, epochs, sign=-1.0)[0],
                  "that is gradient *ascent*: step against the gradient, w = w − lr·dw."),
@@ -353,26 +335,25 @@ class FitLogisticSuite(Suite):
             causes={"shape": "one loss per epoch: len(losses) == epochs.",
                     "mismatch": "losses[k] is the mean BCE on the whole training set after epoch k's step."}))
         found["minibatch"] = gated(passed, where, ran, lambda: self.judge_minibatch(probes, hidden))
-        found["rng"] = gated(passed and found["minibatch"].passed, where,
-                             [probes["again"], probes["other"]] if passed else ran,
-                             lambda: self.judge_rng(probes, hidden))
-        return found
+        return {**found, "rng": gated(passed and found["minibatch"].passed, where,
+                                      [probes["again"], probes["other"]] if passed else ran,
+                                      lambda: self.judge_rng(probes, hidden))}
 
     def judge_minibatch(self, probes, hidden):
         (X, y, lr, _), where = self.inputs(hidden), "fit_logistic"
-        got = self.outcome(probes["full"], X.shape[1], 3)
-        verdict = finding(where, "minibatch", first_entry(got), descend(X, y, lr, 3)[0], batch=len(y),
-                          probe_text=f"batch_size = N = {len(y)}, lr = {lr}, epochs = 3 (one minibatch of "
-                                     "everything: must equal batch descent)",
-                          causes={"scale-batch": "average each minibatch's gradient over its own samples.",
-                                  "exception": "minibatch SGD: for each epoch, order = rng.permutation(N), "
-                                               "then one step per slice order[i:i + batch_size]."})
+        verdict = finding(
+            where, "minibatch", first_entry(self.outcome(probes["full"], X.shape[1], 3)), descend(X, y, lr, 3)[0],
+            batch=len(y), probe_text=f"batch_size = N = {len(y)}, lr = {lr}, epochs = 3 (one minibatch of everything: "
+                                     "must equal batch descent)",
+            causes={"scale-batch": "average each minibatch's gradient over its own samples.",
+                    "exception": "minibatch SGD: for each epoch, order = rng.permutation(N), then one step per slice "
+                                 "order[i:i + batch_size]."})
         if not verdict.passed:
             return verdict
         Xr, yr = self.step_inputs(hidden)
-        got = self.outcome(probes["step"], Xr.shape[1], 2)
         verdict = finding(
-            where, "minibatch", first_entry(got), descend(Xr, yr, 0.5, 2, 3)[0],
+            where, "minibatch", first_entry(self.outcome(probes["step"], Xr.shape[1], 2)),
+            descend(Xr, yr, 0.5, 2, 3)[0],
             probe_text=f"{len(yr)} identical samples, batch_size = 3, lr = 0.5, epochs = 2 (any order gives the same "
                        "steps)",
             alternatives=[
@@ -415,9 +396,8 @@ class FitLogisticSuite(Suite):
         Xs, ys, batch, lr_s, epochs_s = self.separable(hidden)
         where, text = "fit_logistic", f"X of shape {Xs.shape}, batch_size = {batch}"
         first, again, other = (self.outcome(probes[k], Xs.shape[1], epochs_s) for k in ("sgd", "again", "other"))
-        for got in (again, other):
-            if isinstance(got, Raised):
-                return raised(where, got, probe_text=text)
+        if raised_as(again) or raised_as(other):
+            return raised(where, again if raised_as(again) else other, probe_text=text)
         if not np.allclose(first[0], again[0], rtol=1e-12, atol=0):
             return failed("state", f"{where}: two runs with rng = np.random.default_rng(7) gave different weights on "
                           f"{text}.", "shuffle with the rng argument (rng.permutation(N)), not with np.random — the "
@@ -432,7 +412,6 @@ class FitLogisticSuite(Suite):
         return OK
 
 
-# ---- lda_fit -------------------------------------------------------------------------------------
 class LDAFitSuite(Suite):
     target, reference, signature = "lda_fit", ref.lda_fit, "lda_fit(X, y)"
     parts: ClassVar[dict] = {"w": "w = Σ⁻¹ (μ₁ − μ₀) with the pooled covariance Σ (divisor N − 2 or N)",
@@ -463,8 +442,7 @@ class LDAFitSuite(Suite):
                                 "Σ = (Σ₀-scatter + Σ₁-scatter) / (N − 2), then w = np.linalg.solve(Σ, μ₁ − μ₀)."}
         if isinstance(got, Raised):
             return {"w": raised(where, got, probe_text=text, causes=w_causes), "b": unless_stub(where, got)}
-        w, b = got
-        cov0, cov1 = np.cov(X0, rowvar=False), np.cov(X1, rowvar=False)
+        (w, b), cov0, cov1 = got, np.cov(X0, rowvar=False), np.cov(X1, rowvar=False)
         found = {"w": finding(
             where, "w", w, w_unbiased, probe_text=text, causes=w_causes,
             alternatives=[
@@ -483,7 +461,7 @@ class LDAFitSuite(Suite):
         if any(close(b, -0.5 * (mu1 + mu0) @ v + prior) for v in candidates):
             return {**found, "b": OK}
         quad = -0.5 * (mu1 + mu0) @ (w if not found["w"].passed else w_unbiased if close(w, w_unbiased) else w_ml)
-        found["b"] = finding(
+        return {**found, "b": finding(
             where, "b", b, quad + prior, probe_text=text + " (judged with your w)",
             alternatives=[
                 ("mismatch", quad, f"the log prior ratio is missing: b = −½ (μ₁ + μ₀)·w + log(π₁/π₀), and here "
@@ -491,8 +469,7 @@ class LDAFitSuite(Suite):
                 ("mismatch", quad - prior, "the prior ratio is upside down: + log(π₁/π₀), class 1 over class 0."),
                 ("sign", -quad + prior, "b = −½ (μ₁ + μ₀)·w + log(π₁/π₀): the first term has a minus sign."),
                 ("scale", 2 * quad + prior, "the ½ is missing: b = −½ (μ₁ + μ₀)·w + log(π₁/π₀).")],
-            causes={"mismatch": "b = −½ (μ₁ + μ₀)·w + log(π₁/π₀), with the priors π_c = n_c / N."})
-        return found
+            causes={"mismatch": "b = −½ (μ₁ + μ₀)·w + log(π₁/π₀), with the priors π_c = n_c / N."})}
 
 
 SUITES = [SigmoidSuite(), BinaryCrossEntropySuite(), LogisticGradientsSuite(), FitLogisticSuite(), LDAFitSuite()]
