@@ -282,3 +282,54 @@ def in_turn(boxes, runs, attributes=()):
     answers = [backward(box, grad) for box, (_, _, grad) in zip(boxes, runs)]
     return [(y, answer, *(attribute(box, name) for name in attributes))
             for box, y, answer in zip(boxes, outputs, answers)]
+
+
+# ---- a network's parameters: a list of (W, b) pairs ---------------------------------------------------
+
+
+def as_pairs(value):
+    """A returned list of (W, b) pairs (a network's params, or their gradients) as a list of pairs of float
+    arrays, or a :class:`Raised` (code ``shape``) saying what came instead."""
+    if isinstance(value, Raised):
+        return value
+    if not isinstance(value, (list, tuple)):  # a generator or zip would be spent after one pass
+        return Raised("shape", f"returned a {type(value).__name__}, expected a list of (W, b) pairs (a one-shot "
+                               "iterator is used up by the first loop over it)")
+    try:
+        pairs = [(np.asarray(W), np.asarray(b)) for W, b in value]
+    except (TypeError, ValueError):
+        return Raised("shape", f"returned {type(value).__name__}, expected a list of (W, b) pairs")
+    if any(a.dtype.kind not in "biuf" for pair in pairs for a in pair):
+        return Raised("shape", "returned (W, b) pairs that are not arrays of numbers")
+    return [tuple(a if a.dtype.kind == "f" else a.astype(float) for a in pair) for pair in pairs]
+
+
+def frozen_pairs(pairs):
+    """Read-only copies of a list of (W, b) pairs (:func:`frozen`): code that writes into them fails loudly."""
+    return [(frozen(W), frozen(b)) for W, b in pairs]
+
+
+def same_pairs(a, b):
+    """Do two lists of (W, b) pairs (:func:`as_pairs`) hold exactly the same numbers? False if either raised."""
+    return not isinstance(a, Raised) and not isinstance(b, Raised) and len(a) == len(b) and all(
+        np.array_equal(x, y) for pa, pb in zip(a, b) for x, y in zip(pa, pb))
+
+
+def differences(loss, arrays, h=1e-5):
+    """Central differences (:func:`nbbackprop.gradcheck.numerical_gradient`) of ``loss()``, a number the checks
+    compute from a call of the student's code, with respect to each of ``arrays`` (changed in place and put
+    back). When that call fails ``loss`` returns its :class:`Raised`: no further calls, and the Raised comes
+    back in place of the differences."""
+    from ..gradcheck import numerical_gradient  # the library's one finite-difference routine
+
+    failure = []
+
+    def value():
+        result = failure[0] if failure else loss()
+        if isinstance(result, Raised):
+            failure[:] = [result]
+            return 0.0
+        return result
+
+    grads = [numerical_gradient(value, array, h) for array in arrays]
+    return failure[0] if failure else grads
