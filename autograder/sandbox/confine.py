@@ -97,25 +97,33 @@ def kill(pid):
         os.kill(pid, signal.SIGKILL)
 
 
-def kill_descendants():
-    """SIGKILL every process below this one (direct children and the orphans it adopted)."""
-    me = os.getpid()
+def children():
+    """The pids whose parent is this process."""
+    me, found = os.getpid(), []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me:
+            found.append(int(entry))
+    return found
+
+
+def kill_descendants(keep=()):
+    """SIGKILL every process below this one (direct children and the orphans it adopted), except the
+    children in ``keep`` — those the caller had before the student's process existed (a kernel, a
+    browser driver): only what the submission started is reaped."""
+    keep = set(keep)
     for _ in range(5):
-        children = []
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    fields = handle.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == me:
-                children.append(int(entry))
-        if not children:
+        doomed = [pid for pid in children() if pid not in keep]
+        if not doomed:
             return
-        for pid in children:
+        for pid in doomed:
             kill(pid)
-        for pid in children:
+        for pid in doomed:
             with contextlib.suppress(ChildProcessError, OSError):
                 os.waitpid(pid, 0)

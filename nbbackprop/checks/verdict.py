@@ -7,6 +7,7 @@ failed (:meth:`Verdict.hidden_message`), the report's JSON
 """
 
 import sys
+import textwrap
 import traceback
 from dataclasses import dataclass, replace
 
@@ -160,10 +161,13 @@ class CheckFailure(AssertionError):
         super().__init__(f"[{verdict.diagnosis}] {verdict.shown()}")
         self.verdict = verdict
 
+    WIDTH = 80  # nbgrader's Validate dialog and the notebook's output show each line unwrapped
+
     def _render_traceback_(self):
-        lines = [str(self), *self.verdict.trace_lines()]
-        return [*lines, "", "(The checker's own frames are hidden: `from nbbackprop.checks import last_traceback; "
-                            "last_traceback()` prints them.)"]
+        lines = textwrap.wrap(str(self), self.WIDTH, break_long_words=False, break_on_hyphens=False)
+        lines += self.verdict.trace_lines()
+        return [*lines, "", "(The checker's own frames are hidden: to see them, run",
+                "from nbbackprop.checks import last_traceback; last_traceback())"]
 
 
 def last_traceback():
