@@ -171,6 +171,10 @@ class GateSuite(Suite):
         own, isolated = results["own"]["value"], results.get("isolated", {}).get("value")
         found["output"] = int_vector(where, [own, isolated], n, "return the TLU's output: one 0/1 per sample, "
                                                                 "shape (N,).")
+        if hidden and found["output"].diagnosis == "mismatch":  # float 0/1 in, float out: the dtype is judged on
+            small = [run["tiny"] for run in results.values() if isinstance(run, dict)]  # integer inputs
+            if int_vector(where, small, len(tiny[0]), "").passed:  # as on the visible test: right there
+                found["output"] = OK
         runs = [own] if isolated is None else [own, isolated]  # all raised: charged to truth_table
         found[list(self.parts)[-1]] = gated(not all(isinstance(run, Raised) for run in runs), where, runs, lambda: (
             OK if results["calls"] >= self.min_calls else failed("mismatch", self.unused[0].format(

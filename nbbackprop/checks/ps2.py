@@ -435,7 +435,7 @@ class LDAFitSuite(Suite):
         delta, prior = mu1 - mu0, np.log(len(X1) / len(X0))
         w_unbiased, w_ml = np.linalg.solve(scatter / (n - 2), delta), np.linalg.solve(scatter / n, delta)
         where, text = "lda_fit", f"X of shape {X.shape}, {len(X0)} samples of class 0 and {len(X1)} of class 1"
-        got = unpack(results["main"], [(d,), ()], "a 2-tuple (dw, db)")
+        got = unpack(results["main"], [(d,), ()], "a 2-tuple (w, b)")
         w_causes = {"shape": "return (w, b): w of shape (D,), b a number.",
                     "sign": "w = Σ⁻¹ (μ₁ − μ₀): class 1's mean minus class 0's.",
                     "mismatch": "pool the two classes' scatter around their own means: "
