@@ -24,19 +24,7 @@ BY_DESIGN = {
 SLOW = {("train", "accuracy"), ("train", "deterministic"), ("train", "history")}  # trains on the digits: the
 # catalogues run train on the visible probe only (tests/test_catalogue_fresh.py: TRAIN_ONLY)
 
-GATES = """
-import numpy as np
-def tlu(X, w, b):
-    return (X @ w + b >= 0).astype(int)
-def and_gate(a, b):
-    return tlu(np.stack([a, b], axis=1), np.array([1.0, 1.0]), -1.5)
-def or_gate(a, b):
-    return tlu(np.stack([a, b], axis=1), np.array([1.0, 1.0]), -0.5)
-def not_gate(a):
-    return tlu(np.asarray(a)[:, None], np.array([-1.0]), 0.5)
-def xor_gate(a, b):
-    return and_gate(or_gate(a, b), not_gate(and_gate(a, b)))
-"""
+GATES = "import numpy as np\n" + ps12.PS1_SOURCE  # the right gates, as a student writes them
 
 # (target, source, edits): the model with one bug planted
 CASES = [
@@ -45,9 +33,10 @@ CASES = [
     ("or_gate", GATES, [("return tlu(np.stack([a, b], axis=1), np.array([1.0, 1.0]), -0.5)",
                          "return ((a + b) > 0).astype(int)")]),
     ("or_gate", GATES, [("-0.5)", "-0.5).astype(float)")]),
-    ("not_gate", GATES, [("return tlu(np.asarray(a)[:, None], np.array([-1.0]), 0.5)", "return 1 - np.asarray(a)")]),
+    ("not_gate", GATES, [("return tlu(np.asarray(a).reshape(-1, 1), np.array([-1.0]), 0.5)",
+                          "return 1 - np.asarray(a)")]),
     ("not_gate", GATES, [("np.array([-1.0]), 0.5)", "np.array([-1.0]), 0.5)[:, None]")]),
-    ("xor_gate", GATES, [("not_gate(and_gate(a, b)))", "not_gate(and_gate(a, b))).astype(float)")]),
+    ("xor_gate", GATES, [("and_gate(not_gate(a), b))", "and_gate(not_gate(a), b)).astype(float)")]),
     ("perceptron_train", None, "perceptron_dict"),
     ("Sigmoid", ps34.MODEL, [("self.y = sig(x)", "self.y = sig(-x)")]),
     ("Tanh", ps34.MODEL, [("self.y = np.tanh(x)", "self.y = np.tanh(x / 2)")]),
