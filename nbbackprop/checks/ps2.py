@@ -210,7 +210,7 @@ class LogisticGradientsSuite(Suite):
             square, sq = unpack(results["square"], [None, None], self.PAIR), self.answers(*self.inputs(hidden, True))
             if not isinstance(square, Raised) and close(np.ravel(square[0]), sq["transpose"][0]) and not close(
                     np.ravel(square[0]), sq["right"][0]):
-                main = Raised("transpose", main.message)
+                main = Raised("transpose", main.message, main.trace)
         causes = {"scale-batch": "the loss is a mean, so dw = Xᵀ (a − y) / N: divide by N once.",
                   "sign": "the error is a − y (prediction minus label), not y − a.",
                   "transpose": "X @ (a − y) pairs features with samples: dw = X.T @ (a − y) / N has the shape of w, "

@@ -128,7 +128,7 @@ class LinearSuite(ModuleSuite):
             _, Ws, _, gs = self.inputs(hidden, square=True)
             square = results["square_grad_x"]
             if not isinstance(square, Raised) and np.allclose(square, gs @ Ws, rtol=1e-7):
-                grad_x = Raised("transpose", grad_x.message)
+                grad_x = Raised("transpose", grad_x.message, grad_x.trace)
         ones = np.ones_like(g)
         parts = [  # part, where, got, expected, typical bugs, batch, causes
             ("fprop", "fprop", results["y"], x @ W + b, [], None,
