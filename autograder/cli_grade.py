@@ -28,6 +28,9 @@ def add_arguments(grade):
     grade.add_argument("--feedback", metavar="DIR", help="also write the feedback pages to DIR/<student>.html")
     grade.add_argument("--jobs", type=int, default=None, help="parallel submissions (default: the cores)")
     grade.add_argument("--timeout", type=float, default=20.0, help="seconds per graded name (default 20)")
+    grade.add_argument("--on-similarity", choices=("flag", "zero"), default="flag",
+                       help="flag (default): list similar code in the report, grades unchanged; zero: flagged "
+                            "targets score 0, the entry's notes say so")
 
 
 def grade_command(args, parser, course_root):
@@ -58,6 +61,10 @@ def grade_command(args, parser, course_root):
                           limits=Limits(target_seconds=args.timeout, cell_seconds=max(60.0, 3 * args.timeout)),
                           progress=lambda entry: bar.update(1), course_root=course_root, on_intake=started)
     seconds = time.perf_counter() - start
+    if args.on_similarity == "zero":
+        from .similarity import zero_flagged
+
+        zero_flagged(run)
     for entry in run["submissions"]:
         entry["course_commit"] = run["course_commit"]
     merged = reports.merge(previous, run)

@@ -149,6 +149,8 @@ def grade_notebook(assignment, student, path, notebook, limits=None, notes=()):
     entry["notes"] += run_notes + [f"code cell {index} raised {text}" for index, (code, text)
                                    in sorted(failures.items()) if code != "not-implemented"]
     entry["tests"] = _judge(assignment, results, failures, notebook)
+    if events := [e for r in results.values() if isinstance(r, dict) for e in r.get("run_events", [])]:
+        entry["run_events"] = events  # what the cells did at run time: screened, then dropped, by grade_class
     entry["score"] = sum(line["points"] for line in entry["tests"])
     entry["graded_at"] = now()
     return entry
@@ -235,6 +237,7 @@ def grade_class(assignment, paths, roster=None, layout=None, jobs=None, limits=N
         entry["layout"] = submission.layout
         if submission.lms:
             entry["lms"] = submission.lms
+    _screen(assignment, entries, intake)
     return {"assignment": assignment, "course_commit": course_commit(root), "graded_at": now(),
             "submissions": entries,
             "skipped": [{"path": s["path"], "reason": s["reason"], "kind": s["kind"]} for s in intake.skipped],
@@ -255,3 +258,20 @@ def grade_batch(assignment, paths, jobs=None, limits=None, progress=None):
 def _failed_entry(assignment, path, why, student=None):
     """The entry of a submission that could not be graded at all: one explanation, no per-part repeats."""
     return _entry(assignment, student or student_name(path), path, "exception", [why])
+
+
+def _screen(assignment, entries, intake):
+    """Each entry's ``similarity`` rows (:mod:`autograder.similarity`): its graded cells against the reference
+    and against every other submission; a screening that fails is a warning of the report, never the batch's end."""
+    from .similarity import screen
+
+    notebooks = {e["student"]: s.notebook for e, s in zip(entries, intake.submissions)
+                 if s.notebook is not None and not s.wrong_assignment}
+    events = {e["student"]: e.pop("run_events", []) for e in entries}
+    try:
+        rows = screen(assignment, notebooks, events)
+    except Exception as error:  # the screening's own failure: the grades stand without it
+        rows = {}
+        intake.warnings.append(f"similarity screening failed: {type(error).__name__}: {error}")
+    for entry in entries:
+        entry["similarity"] = rows.get(entry["student"], [])

@@ -184,14 +184,20 @@ def judged(*codes):
 # ---------------------------------------------------------------- what is compared
 
 
-def cell_source(notebook, target):
-    """The source of the cell holding ``target``: its grade_id cell, else the last cell defining it."""
+def cell_of(notebook, target):
+    """The position of the cell holding ``target``: its grade_id cell, else the last cell defining it, or None."""
     sources = dict(notebook.cells)
     position = notebook.graded_cell.get(target)
     if position in sources:
-        return sources[position]
-    positions = notebook.defined.get(target)
-    return sources.get(positions[-1]) if positions else None
+        return position
+    positions = [p for p in notebook.defined.get(target, []) if p in sources]
+    return positions[-1] if positions else None
+
+
+def cell_source(notebook, target):
+    """The source of the cell holding ``target`` (:func:`cell_of`), or None."""
+    position = cell_of(notebook, target)
+    return None if position is None else dict(notebook.cells)[position]
 
 
 @functools.cache
@@ -271,22 +277,22 @@ def rebuilt_reference(source):
     return list(dict.fromkeys(reasons))
 
 
-def run_time_reasons(events, target_source=None):
-    """Reasons from what the student's process recorded while its cells ran (``[kind, detail]`` pairs
+def run_time_reasons(events, reference=None):
+    """Reasons from what the student's process recorded while the target's cell ran (``[kind, detail, cell]``
     sent by :mod:`autograder.sandbox.child`): a library file opened outside an import, a code object
-    built from the library's, or code compiled at run time whose text matches ``target_source``'s
-    reference (a :class:`Code`)."""
+    built from the library's, or code compiled at run time whose text matches ``reference`` (the target's
+    reference, a :class:`Code`)."""
     reasons = []
-    for kind, detail in events:
+    for kind, detail, *_ in events:
         if kind == "open":
             reasons.append(f"opened the library's file {detail} while its cells ran")
         elif kind == "code":
             reasons.append(f"built a code object from the library's file {detail}")
-        elif kind == "compile" and target_source is not None:
+        elif kind == "compile" and reference is not None:
             compiled = Code(detail)
-            if judged(compiled) and contained(compiled, target_source) >= THRESHOLD:
-                reasons.append("compiled code at run time that matches the reference "
-                               f"({contained(compiled, target_source):.2f})")
+            share = contained(compiled, reference)
+            if judged(compiled) and share >= THRESHOLD:
+                reasons.append(f"compiled code at run time that matches the reference ({share:.2f})")
     return list(dict.fromkeys(reasons))
 
 
@@ -314,13 +320,14 @@ def screen(assignment, notebooks, events=None):
     boilerplate = starter(assignment)
     for target in TARGETS[assignment]:
         reference = reference_code(target)
-        codes = {}
+        codes, cells = {}, {}
         for student, notebook in notebooks.items():
-            source = cell_source(notebook, target)
-            if source is not None:
-                codes[student] = Code(source, boilerplate.get(target))
+            cells[student] = cell_of(notebook, target)
+            if cells[student] is not None:
+                codes[student] = Code(dict(notebook.cells)[cells[student]], boilerplate.get(target))
         for student, code in codes.items():
-            reasons = rebuilt_reference(code.source) + run_time_reasons(events.get(student, ()), reference)
+            here = [event for event in events.get(student, ()) if event[2:] == [cells[student]]]
+            reasons = rebuilt_reference(code.source) + run_time_reasons(here, reference)
             if reasons:
                 rows[student].append(_row("reference", target, 1.0, True, reason="; ".join(reasons),
                                           **_excerpts(code.source, reference_source(target) or "")))
@@ -356,3 +363,20 @@ def copydetect_score(code, other, boilerplate=None, noise=25, guarantee=30):
     given = list(fingerprint(boilerplate).hashes) if boilerplate else None
     _, shares, _ = compare_files(fingerprint(code, given), fingerprint(other, given))
     return float(max(shares))
+
+
+def zero_flagged(report):
+    """``--on-similarity zero``: the points of every flagged target set to 0, the entry's notes saying so
+    (without naming whom it matched: the notes reach the student's feedback page)."""
+    for entry in report["submissions"]:
+        targets = sorted({row["target"] for row in entry.get("similarity", []) if row["flagged"]})
+        if not targets:
+            continue
+        lost = sum(line["points"] for line in entry["tests"] if line["target"] in targets)
+        for line in entry["tests"]:
+            if line["target"] in targets:
+                line["points"] = 0.0
+        entry["score"] = sum(line["points"] for line in entry["tests"])
+        entry["notes"].append(f"{', '.join(targets)} scored 0 ({lost:g} points withheld): the course's similarity "
+                              "screening flagged this code and the instructor grades flagged code as zero; "
+                              "ask your instructor")

@@ -472,3 +472,44 @@ def test_run_time_events_give_reasons():
     reasons = similarity.run_time_reasons(events, reference)
     assert len(reasons) == 3 and "matches the reference" in reasons[0] and reasons[1].startswith("opened")
     assert similarity.run_time_reasons([["compile", LINEAR_C]], reference) == []
+
+
+OBFUSCATED = ("read = getattr(__import__('insp' + 'ect'), 'get' + 'so' + 'urce')\n"
+              "import nbbackprop.modules as library\n"
+              "exec(read(library.Linear), globals())")
+
+
+def test_grade_class_screens_the_class_and_zero_is_on_request(tmp_path):
+    """Two students hand in the same model answer; a third rebuilds Linear from the library's source by a
+    route the AST scan cannot read (names built from pieces): its process is caught compiling the reference."""
+    import nbformat
+
+    from autograder.cells import grade_id
+    from autograder.course import model_answer
+    from autograder.grader import grade_class
+
+    for student, linear in (("ann", None), ("bob", None), ("eve", OBFUSCATED)):
+        notebook = model_answer("ps4_flow_graph")
+        for cell in notebook.cells:
+            if linear and grade_id(cell) == "Linear":
+                cell.source = linear
+        folder = tmp_path / "submitted" / student / "ps4_flow_graph"
+        folder.mkdir(parents=True)
+        nbformat.write(notebook, folder / "ps4_flow_graph.ipynb")
+    assert similarity.rebuilt_reference(OBFUSCATED) == []
+    report = grade_class("ps4_flow_graph", [tmp_path], jobs=1)
+    entries = {entry["student"]: entry for entry in report["submissions"]}
+    assert not any("run_events" in entry for entry in entries.values())
+    flagged = {student: {(r["with"], r["target"]) for r in entry["similarity"] if r["flagged"]}
+               for student, entry in entries.items()}
+    assert ("bob", "Linear") in flagged["ann"] and ("ann", "Linear") in flagged["bob"]
+    assert ("reference", "Linear") in flagged["eve"] and ("ann", "Linear") not in flagged["eve"]
+    (row,) = [r for r in entries["eve"]["similarity"] if r["with"] == "reference"]
+    assert row["score"] == 1.0 and "compiled code at run time that matches the reference" in row["reason"]
+
+    similarity.zero_flagged(report)
+    eve = entries["eve"]
+    assert all(line["points"] == 0.0 for line in eve["tests"] if line["target"] == "Linear")
+    assert eve["score"] == sum(t["points"] for t in eve["tests"]) == 0.0  # the rest is ann's and bob's code
+    assert eve["notes"][-1].startswith("Linear, ReLU, ") and "scored 0" in eve["notes"][-1]
+    assert "ann" not in eve["notes"][-1] and "bob" not in eve["notes"][-1]

@@ -12,6 +12,7 @@ import linecache
 import os
 import re
 import signal
+import sys
 
 from . import frames, reset
 from .confine import wall_in
@@ -28,6 +29,53 @@ class _CellTimeout(BaseException):
     pass
 
 
+def _recorder(limit=40, text_chars=20000):
+    """An audit hook that, while ``state["on"]``, records what rebuilding the reference at run time does:
+    ``["open", path]`` of a library ``.py`` file read outside an import, a warning or a traceback;
+    ``["compile", source]`` of code compiled outside an import (the grader compares it with the reference);
+    ``["code", path]`` of a code object built from a library file's; each event ends with ``state["cell"]``.
+    Returns ``(hook, state)``; the events are in ``state["events"]``. Anything going wrong in the hook
+    is swallowed: it only watches."""
+    library = os.path.dirname(os.path.abspath(sys.modules["nbbackprop"].__file__)) + os.sep
+    state = {"on": False, "events": [], "cell": None}
+
+    def outside(*modules):
+        frame = sys._getframe(2)
+        while frame is not None:
+            name = frame.f_code.co_filename
+            if name.startswith("<frozen importlib") or (modules and name.endswith(modules)):
+                return False
+            frame = frame.f_back
+        return True
+
+    def library_file(path):
+        path = os.path.abspath(os.fsdecode(path)) if isinstance(path, (str, bytes)) else ""
+        return path[len(library) - len("nbbackprop/"):] if path.startswith(library) else None
+
+    def hook(event, args):
+        if not state["on"] or event not in ("open", "compile", "code.__new__") or len(state["events"]) >= limit:
+            return
+        state["on"] = False  # what the hook does itself is not watched
+        try:
+            if event == "open" and (path := library_file(args[0])) and path.endswith(".py") \
+                    and outside("warnings.py", "traceback.py"):
+                state["events"].append(["open", path, state["cell"]])
+            elif event == "compile" and outside():
+                source = args[0]
+                text = source.decode("utf-8", "replace") if isinstance(source, bytes) else \
+                    source if isinstance(source, str) else __import__("ast").unparse(source)
+                if len(text) >= 80:
+                    state["events"].append(["compile", text[:text_chars], state["cell"]])
+            elif event == "code.__new__" and (path := library_file(args[1])):
+                state["events"].append(["code", path, state["cell"]])
+        except Exception:  # a watcher must never break the code it watches
+            pass
+        finally:
+            state["on"] = True
+
+    return hook, state
+
+
 def _run_cells(fd, cells, skip, cell_seconds, namespace=None):
     """Execute the cells in one namespace; return it and what each failed cell raised."""
     import matplotlib.pyplot as plt
@@ -39,6 +87,8 @@ def _run_cells(fd, cells, skip, cell_seconds, namespace=None):
         raise _CellTimeout()
 
     signal.signal(signal.SIGALRM, expire)
+    hook, watch = _recorder()
+    sys.addaudithook(hook)  # for the rest of this process, recording only while a cell runs
     for index, source in cells:
         if index in skip:
             continue
@@ -47,16 +97,20 @@ def _run_cells(fd, cells, skip, cell_seconds, namespace=None):
         try:
             name, code = f"<cell {index}>", _without_magics(source)
             linecache.cache[name] = (len(code), None, code.splitlines(True), name)  # so a traceback quotes it
-            exec(compile(code, name, "exec"), namespace)
+            compiled = compile(code, name, "exec")
+            watch["on"], watch["cell"] = True, index
+            exec(compiled, namespace)
         except _CellTimeout:
             failures[index] = ["timeout", f"code cell {index} ran past {cell_seconds:g} s"]
         except BaseException as error:  # SystemExit, KeyboardInterrupt, anything: the next cell still runs
             code = "not-implemented" if isinstance(error, NotImplementedError) else "exception"
             failures[index] = [code, f"{type(error).__name__}: {str(error)[:200]}"]
         finally:
+            watch["on"] = False
             signal.setitimer(signal.ITIMER_REAL, 0)
             with contextlib.suppress(Exception):
                 plt.close("all")
+    namespace["__run_events__"] = watch["events"]  # taken out by student_main before any probe
     return namespace, failures
 
 
@@ -88,11 +142,14 @@ def student_main(fd, cells, targets, skip, scratch, limits, namespace=None):
         wall_in(scratch, limits)
         saved = reset.snapshot()
         namespace, failures = _run_cells(fd, cells, skip, limits.cell_seconds, namespace)
+        events = [[str(kind), str(detail), int(cell)] for kind, detail, cell in namespace.pop("__run_events__", [])]
         frames.send(fd, "cells", failures)
         checks, engine = reset.fresh_checks(saved)
         for target in targets:
             frames.send(fd, "probe", target)
             payload = _probe(checks.suite_for(target), engine, namespace.get(target, _MISSING))
+            if events:  # what the cells did, for the similarity screening: with the first result sent
+                payload["run_events"], events = events, []
             frames.send(fd, "result", target, payload=payload)
         frames.send(fd, "done")
     except BaseException:  # nothing may escape the fork: say what happened, if the pipe still works
