@@ -8,12 +8,15 @@ result back to the grader as a frame (:mod:`.frames`).
 """
 
 import contextlib
+import importlib
 import linecache
 import os
 import re
 import signal
 import sys
+import time
 
+from .. import secret
 from . import frames, reset
 from .confine import wall_in
 
@@ -29,10 +32,11 @@ class _CellTimeout(BaseException):
     pass
 
 
-def _recorder(limit=40, text_chars=20000):
+def _recorder(limit=200, text_chars=20000):
     """An audit hook that, while ``state["on"]``, records what rebuilding the reference at run time does:
-    ``["open", path]`` of a library ``.py`` file read outside an import, a warning or a traceback;
-    ``["compile", source]`` of code compiled outside an import (the grader compares it with the reference);
+    ``["open", path]`` of a library ``.py`` file read outside an import, a warning, a traceback or ``help``;
+    ``["compile", source]`` of a definition compiled outside an import (the grader compares it with the
+    reference; namedtuples' and dataclasses' generated methods are compiled too, and match nothing);
     ``["code", path]`` of a code object built from a library file's; each event ends with ``state["cell"]``.
     Returns ``(hook, state)``; the events are in ``state["events"]``. Anything going wrong in the hook
     is swallowed: it only watches."""
@@ -58,13 +62,13 @@ def _recorder(limit=40, text_chars=20000):
         state["on"] = False  # what the hook does itself is not watched
         try:
             if event == "open" and (path := library_file(args[0])) and path.endswith(".py") \
-                    and outside("warnings.py", "traceback.py"):
+                    and outside("warnings.py", "traceback.py", "pydoc.py"):
                 state["events"].append(["open", path, state["cell"]])
             elif event == "compile" and outside():
                 source = args[0]
                 text = source.decode("utf-8", "replace") if isinstance(source, bytes) else \
                     source if isinstance(source, str) else __import__("ast").unparse(source)
-                if len(text) >= 80:
+                if len(text) >= 80 and ("def " in text or "class " in text):
                     state["events"].append(["compile", text[:text_chars], state["cell"]])
             elif event == "code.__new__" and (path := library_file(args[1])):
                 state["events"].append(["code", path, state["cell"]])
@@ -135,18 +139,33 @@ def _probe(suite, engine, candidate):
     return payload
 
 
-def student_main(fd, cells, targets, skip, scratch, limits, namespace=None):
-    """The student's process: never returns."""
+def _hidden_key(reader, target, seconds):
+    """The key of ``target``'s hidden inputs, which the grader writes once the name is announced."""
+    header, _ = frames.parse(reader.read(time.monotonic() + seconds))
+    if header[:2] != ["key", target]:
+        raise ValueError(f"expected the key of {target} from the grader, got {header[:2]}")
+    return None if header[2] is None else bytes.fromhex(header[2])
+
+
+def student_main(fd, cells, targets, skip, scratch, limits, namespace=None, keys_fd=None):
+    """The student's process: never returns. With ``keys_fd`` (the grader holds a course secret,
+    :mod:`autograder.secret`) each graded name's hidden inputs are drawn from the key read there
+    when it is probed, after every cell has run; before the first cell, nothing secret is left."""
     status = 0
     try:
+        secret.scrub()
         wall_in(scratch, limits)
         saved = reset.snapshot()
         namespace, failures = _run_cells(fd, cells, skip, limits.cell_seconds, namespace)
         events = [[str(kind), str(detail), int(cell)] for kind, detail, cell in namespace.pop("__run_events__", [])]
         frames.send(fd, "cells", failures)
         checks, engine = reset.fresh_checks(saved)
+        keys = None if keys_fd is None else frames.Reader(keys_fd)
         for target in targets:
             frames.send(fd, "probe", target)
+            if keys is not None:  # the fresh checks' probes: only this name's key, only now
+                key = _hidden_key(keys, target, limits.target_seconds)
+                importlib.import_module("nbbackprop.checks.probes").use_hidden_keys({target: key} if key else None)
             payload = _probe(checks.suite_for(target), engine, namespace.get(target, _MISSING))
             if events:  # what the cells did, for the similarity screening: with the first result sent
                 payload["run_events"], events = events, []

@@ -5,6 +5,10 @@ frames, each under a deadline: a cell or a probe that runs past its limit — a
 C-level loop no signal can stop — or kills the process has it killed, and the
 submission runs again without the offending cell, or without probing that name
 again, so one hostile line costs only what it touches.
+
+With a course secret (:mod:`autograder.secret`) the hidden inputs are keyed: the keys are set in
+this process's checks, which judge the results, and each one is written to the student's process
+on a pipe of its own when that process announces the name it probes — after the cells have run.
 """
 
 import contextlib
@@ -13,8 +17,10 @@ import shutil
 import tempfile
 import time
 
+from nbbackprop.checks import probes
 from nbbackprop.checks.verdict import Raised
 
+from .. import secret
 from . import frames
 from .child import student_main
 from .confine import kill, kill_descendants
@@ -28,6 +34,7 @@ def run_submission(cells, targets, limits, namespace=None):
     ``{"visible": ..., "hidden": ...}`` or a :class:`Raised` when probing it killed
     or hung the process.
     """
+    probes.use_hidden_keys(secret.hidden_keys(targets))  # no local copy: the fork inherits this frame
     results, failures, notes, skip = {}, {}, [], set()
     remaining = list(targets)
     for _attempt in range(len(targets) + len(cells) + 2):
@@ -60,16 +67,20 @@ def _one_run(cells, targets, skip, limits, namespace):
     scratch = tempfile.mkdtemp(prefix="nbbackprop-run-")
     os.chmod(scratch, 0o777)
     read_fd, write_fd = os.pipe()
+    keys_read, keys_write = os.pipe() if any(probes.hidden_key(t) for t in targets) else (None, None)
     pid = os.fork()
     if pid == 0:  # the student's process
         os.close(read_fd)
-        student_main(write_fd, cells, targets, skip, scratch, limits, namespace)
+        _close(keys_write)
+        student_main(write_fd, cells, targets, skip, scratch, limits, namespace, keys_read)
     os.close(write_fd)
+    _close(keys_read)
     outcome = {"results": {}, "failures": {}, "stopped_in_cell": None, "stopped_in_target": None}
     try:
-        _follow(frames.Reader(read_fd), limits, outcome)
+        _follow(frames.Reader(read_fd), limits, outcome, keys_write)
     finally:
         os.close(read_fd)
+        _close(keys_write)
         kill(pid)
         with contextlib.suppress(ChildProcessError, OSError):
             outcome["status"] = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
@@ -78,8 +89,14 @@ def _one_run(cells, targets, skip, limits, namespace):
     return outcome
 
 
-def _follow(reader, limits, outcome):
-    """Read the student's frames into ``outcome`` until it is done, dies, or misses a deadline."""
+def _close(fd):
+    if fd is not None:
+        os.close(fd)
+
+
+def _follow(reader, limits, outcome, keys_fd=None):
+    """Read the student's frames into ``outcome`` until it is done, dies, or misses a deadline; on
+    ``keys_fd``, answer each name it probes with that name's key."""
     stage, current = "start", None
     deadline = time.monotonic() + limits.cell_seconds
     while True:
@@ -106,6 +123,10 @@ def _follow(reader, limits, outcome):
         elif kind == "probe":
             stage, current = "probe", str(message[1])
             deadline = time.monotonic() + limits.target_seconds
+            if keys_fd is not None:
+                key = probes.hidden_key(current)
+                with contextlib.suppress(OSError):  # a process that died already: its read end is gone
+                    frames.send(keys_fd, "key", current, None if key is None else key.hex())
         elif kind == "result":
             target = str(message[1])
             try:
