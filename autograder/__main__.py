@@ -6,6 +6,7 @@
     autograder gradescope ASSIGNMENT -o BUNDLE.zip   a Gradescope autograder zip (setup.sh, run_autograder)
     autograder nbgrader-gradebook ASSIGNMENT         our grades into nbgrader's gradebook (the formgrader)
     autograder check NOTEBOOK [--html FILE]          a student grades their own notebook, hidden inputs withheld
+    autograder bundle -o STUDENT.zip                 what students receive: exercises, lectures, library, data
     autograder release [ASSIGNMENT ...]              regenerate exercises/ from solutions/
     autograder samples                               rewrite the sample submissions from solutions/
     autograder demo                                  release, then grade the bundled samples
@@ -74,6 +75,9 @@ def _parser():
     from .cli_check import add_arguments as check_arguments
 
     check_arguments(own)
+    hand_out = commands.add_parser("bundle", parents=[course], help="the student bundle: exercises, lectures, "
+                                   "the library and its data; no solutions, hidden tests or secret")
+    hand_out.add_argument("-o", "--output", required=True, metavar="STUDENT.zip")
     make = commands.add_parser("release", parents=[course], help="regenerate exercises/ from solutions/ with nbgrader")
     make.add_argument("assignments", nargs="*", default=list(ASSIGNMENTS), metavar="ASSIGNMENT")
     commands.add_parser("samples", parents=[course], help="rewrite autograder/samples/ from solutions/ and exercises/")
@@ -87,6 +91,9 @@ def _parser():
 
 def main(argv=None):
     _course_first(sys.argv[1:] if argv is None else argv)
+    from .secret import hide_from_proc
+
+    hide_from_proc()  # a course secret in our environment: not readable in /proc by the submissions we run
     args = _parser().parse_args(argv)
     parser = args.command_parser
     from .course import ASSIGNMENTS, locate_course
@@ -113,6 +120,14 @@ def main(argv=None):
         except ValueError as error:
             parser.error(str(error))
         print(f"wrote {bundle}")
+        return 0
+    if args.command == "bundle":
+        from .bundle import build_bundle
+
+        try:
+            print(f"wrote {build_bundle(args.output, course=root)}")
+        except ValueError as error:
+            parser.error(str(error))
         return 0
     if args.command == "nbgrader-gradebook":
         from .nbgrader_gradebook import write_report
