@@ -513,3 +513,18 @@ def test_grade_class_screens_the_class_and_zero_is_on_request(tmp_path):
     assert eve["score"] == sum(t["points"] for t in eve["tests"]) == 0.0  # the rest is ann's and bob's code
     assert eve["notes"][-1].startswith("Linear, ReLU, ") and "scored 0" in eve["notes"][-1]
     assert "ann" not in eve["notes"][-1] and "bob" not in eve["notes"][-1]
+
+
+def test_the_students_process_records_what_its_cells_rebuild():
+    """Only while a cell runs, and not what imports, warnings or generated namedtuples do."""
+    from autograder import sandbox
+
+    cells = [(1, "import collections\nimport nbbackprop.mlp\nPoint = collections.namedtuple('Point', 'x y z')"),
+             (2, "exec(open(nbbackprop.mlp.__file__).read(), {'__name__': 'copied', '__package__': 'nbbackprop'})"),
+             (3, "def backward(params, cache, y, lam=0.0):\n    return [(W * 0, b * 0) for W, b in params]")]
+    results, failures, _ = sandbox.run_submission(cells, ["backward"], sandbox.Limits())
+    assert failures == {}
+    events = results["backward"]["run_events"]
+    assert [kind for kind, _, _ in events] == ["open", "compile"] and {cell for _, _, cell in events} == {2}
+    assert events[0][1] == "nbbackprop/mlp.py" and "def backward(" in events[1][1]
+    assert similarity.run_time_reasons(events, similarity.reference_code("backward"))
