@@ -32,6 +32,7 @@ import traceback
 import zipfile
 from pathlib import Path
 
+from . import secret
 from .course import ASSIGNMENTS, ROOT
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
@@ -320,7 +321,9 @@ def build_bundle(assignment, output, course=None, hidden_visibility="after_publi
     course sources the grader reads: ``nbbackprop/``, ``autograder/`` (without the sample
     submissions), ``solutions/<assignment>/`` and ``exercises/<assignment>/`` — no other
     assignment's solutions, no tests, caches or ``.git`` — plus ``pyproject.toml``,
-    ``requirements.txt``, ``nbgrader_config.py`` and the README. The same course gives the same bytes.
+    ``requirements.txt``, ``nbgrader_config.py`` and the README — and, when the instructor set a
+    course secret (:mod:`autograder.secret`), that secret as ``.nbbackprop_secret``, so Gradescope's
+    grader draws the same unpredictable hidden inputs as ours. The same course gives the same bytes.
     """
     if hidden_visibility not in VISIBILITIES:
         raise ValueError(f"build_bundle expected hidden_visibility in {list(VISIBILITIES)}, got {hidden_visibility!r}")
@@ -337,6 +340,9 @@ def build_bundle(assignment, output, course=None, hidden_visibility="after_publi
         _add(archive, "run_autograder", _run_autograder(assignment, hidden_visibility), 0o755)
         for rel, path in files.items():
             _add(archive, rel, path.read_bytes(), 0o644)
+        key = secret.course_secret(course)  # the zip goes to Gradescope's servers, never to a student
+        if key is not None:
+            _add(archive, secret.FILE_NAME, key + b"\n", 0o600)
     partial.replace(output)
     return output
 

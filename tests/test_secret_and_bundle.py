@@ -29,10 +29,15 @@ SECRET_1 = "4f1c0e9a7b2d-course-secret-one-6a5e83d1c2b7f90e"
 SECRET_2 = "b83a61fd02c4-course-secret-two-d97e1a0c55f3b268"
 
 
+SECRET_FILE = secret.FILE_NAME  # the real name: an instructor's own secret file must not key these tests
+
+
 @pytest.fixture(autouse=True)
 def no_secret(monkeypatch):
-    """Every test starts without a secret, and leaves the checks of this process unkeyed."""
+    """Every test starts without a secret (the course's own file, if any, ignored), and leaves the checks
+    of this process unkeyed."""
     monkeypatch.delenv(secret.VARIABLE, raising=False)
+    monkeypatch.setattr(secret, "FILE_NAME", ".nbbackprop_secret_of_the_tests")
     probes.use_hidden_keys(None)
     yield
     probes.use_hidden_keys(None)
@@ -188,7 +193,7 @@ def test_the_release_never_sees_the_secret(monkeypatch, tmp_path):
 
     monkeypatch.setenv(secret.VARIABLE, SECRET_1)
     course = scratch_course(tmp_path / "course")
-    (course / secret.FILE_NAME).write_text(SECRET_2, encoding="utf-8")
+    (course / SECRET_FILE).write_text(SECRET_2, encoding="utf-8")
     nbgrader(["generate_assignment", "ps1_neurons", "--force"], cwd=course)
     released = [path for path in (course / "exercises").rglob("*") if path.is_file()]
     assert [path.name for path in released] == ["ps1_neurons.ipynb"]
@@ -198,8 +203,8 @@ def test_the_release_never_sees_the_secret(monkeypatch, tmp_path):
     for path in (ROOT / "nbbackprop").rglob("*.py"):
         source = path.read_text(encoding="utf-8")
         assert secret.VARIABLE not in source and secret.FILE_NAME not in source, path
-    ignored = subprocess.run(["git", "check-ignore", "-q", secret.FILE_NAME], cwd=ROOT)
-    assert ignored.returncode == 0, f"{secret.FILE_NAME} must be listed in .gitignore"
+    ignored = subprocess.run(["git", "check-ignore", "-q", SECRET_FILE], cwd=ROOT)
+    assert ignored.returncode == 0, f"{SECRET_FILE} must be listed in .gitignore"
 
 
 # ---- the student bundle -------------------------------------------------------------------------
@@ -234,7 +239,7 @@ def test_the_bundle_holds_what_a_student_needs(student_zip):
 def test_the_bundle_holds_no_solution_no_hidden_test_no_secret(student_zip):
     files = bundle.read_bundle(student_zip)
     assert not [name for name in files if name.split("/")[0] in ("solutions", "autograder", "tests", "tools")]
-    assert secret.FILE_NAME not in {name.split("/")[-1] for name in files}
+    assert not {SECRET_FILE, secret.FILE_NAME} & {name.split("/")[-1] for name in files}
     for name, data in files.items():
         text = data.decode("utf-8", errors="replace")
         assert "### BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text, name
@@ -294,6 +299,22 @@ def test_the_bundle_installs_the_library_alone(student_zip, tmp_path):
         names = archive.namelist()
     assert "nbbackprop/data/digits.npz" in names and "nbbackprop/checks/ps4.py" in names
     assert not any(name.startswith("autograder/") for name in names)
+
+
+def test_the_gradescope_zip_carries_the_secret_to_gradescopes_grader(monkeypatch, tmp_path):
+    """It runs on Gradescope's servers, not the student's: with a secret it holds it, without none."""
+    from autograder.gradescope import build_bundle as gradescope_zip
+
+    with zipfile.ZipFile(gradescope_zip("ps4_flow_graph", tmp_path / "plain.zip")) as archive:
+        assert secret.FILE_NAME not in archive.namelist()
+    monkeypatch.setenv(secret.VARIABLE, SECRET_1)
+    with zipfile.ZipFile(gradescope_zip("ps4_flow_graph", tmp_path / "keyed.zip")) as archive:
+        assert archive.read(secret.FILE_NAME).strip() == SECRET_1.encode()
+        assert (archive.getinfo(secret.FILE_NAME).external_attr >> 16) & 0o777 == 0o600
+    monkeypatch.delenv(secret.VARIABLE)
+    with zipfile.ZipFile(tmp_path / "keyed.zip") as archive:
+        archive.extractall(tmp_path / "source")
+    assert secret.course_secret(tmp_path / "source") == SECRET_1.encode()  # where run_autograder's grader looks
 
 
 def test_every_graded_name_is_keyed():
