@@ -111,3 +111,24 @@ def test_frames_carry_headers_and_wire_payloads_and_refuse_late_or_closed_pipes(
         os.close(read_fd)
         if write_fd is not None:
             os.close(write_fd)
+
+
+def test_reaping_a_submission_spares_the_callers_own_children(tmp_path):
+    # a caller with processes of its own (a kernel, a browser driver, a Dask nanny) keeps them; what the
+    # submission started — here a process it leaves behind — is reaped
+    import subprocess
+
+    mine = subprocess.Popen(["sleep", "300"])
+    try:
+        notebook = model_answer(PS5)
+        notebook.cells.append(nbformat.v4.new_code_cell("import subprocess\nsubprocess.Popen(['sleep', '741'])"))
+        path = tmp_path / f"{PS5}.ipynb"
+        nbformat.write(notebook, path)
+        entry = grade_submission(PS5, path)
+        assert entry["score"] == entry["max_score"]
+        assert mine.poll() is None, "the caller's own child was killed"
+        left = [line for line in os.popen("ps -eo args").read().splitlines() if line.strip() == "sleep 741"]
+        assert left == [], left
+    finally:
+        mine.kill()
+        mine.wait()

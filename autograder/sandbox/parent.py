@@ -23,7 +23,7 @@ from nbbackprop.checks.verdict import Raised
 from .. import secret
 from . import frames
 from .child import student_main
-from .confine import kill, kill_descendants
+from .confine import children, kill, kill_descendants
 
 
 def run_submission(cells, targets, limits, namespace=None):
@@ -68,6 +68,7 @@ def _one_run(cells, targets, skip, limits, namespace):
     os.chmod(scratch, 0o777)
     read_fd, write_fd = os.pipe()
     keys_read, keys_write = os.pipe() if any(probes.hidden_key(t) for t in targets) else (None, None)
+    before = children()  # the caller's own children are not the submission's to reap
     pid = os.fork()
     if pid == 0:  # the student's process
         os.close(read_fd)
@@ -84,7 +85,7 @@ def _one_run(cells, targets, skip, limits, namespace):
         kill(pid)
         with contextlib.suppress(ChildProcessError, OSError):
             outcome["status"] = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-        kill_descendants()
+        kill_descendants(keep=before)
         shutil.rmtree(scratch, ignore_errors=True)
     return outcome
 
