@@ -44,8 +44,9 @@ from .notebook import Unreadable, read_notebook
 
 K = 12  # tokens per k-gram: about one small expression (``x @ self.W + self.b`` is 11)
 THRESHOLD = 0.7  # flagged from this score up (calibrated in tests/test_similarity.py)
-MIN_GRAMS = 12  # both sides need this many k-grams to be judged at all
-SHOWN = 0.5  # rows below this score are left out of the report (unless flagged by a rebuilt reference)
+MIN_GRAMS = 32  # both sides need this many k-grams to be judged at all (a textbook 4-line Tanh has 30)
+SHOWN = 0.5  # unflagged rows below this score, or of code too short to judge, are left out of the report
+UNFLAGGED = 3  # and of the rest, each student keeps the highest few per target (every flagged one stays)
 EXCERPT = 4000  # characters of each side's code kept with a flagged row, for a side-by-side view
 
 LIBRARY = Path(importlib.import_module("nbbackprop").__file__).resolve().parent
@@ -138,10 +139,10 @@ def units_of(source):
     the rest); code that does not parse falls back to its words, names as ``V``."""
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+        return _Tokens(_bound_names(tree)).statements(tree.body)
+    except (SyntaxError, ValueError, RecursionError):
         text = re.sub(r"#.*", "", source)
         return [["V" if w[0].isalpha() or w[0] == "_" else w for w in _WORD.findall(text)]]
-    return _Tokens(_bound_names(tree)).statements(tree.body)
 
 
 def grams(units, k=None):
@@ -251,7 +252,7 @@ def rebuilt_reference(source):
     the library's files opened or named."""
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError):
         return []
     reasons = []
     for node in ast.walk(tree):
@@ -313,7 +314,8 @@ def screen(assignment, notebooks, events=None):
     ``events`` maps a student to what their process recorded while the cells ran (optional). Each row is
     ``{"with": "reference" | <student>, "target", "score", "flagged"}``, plus ``reason`` for a rebuilt
     reference and both sides' code (``code``, ``other_code``) when flagged; rows below :data:`SHOWN` that
-    are not flagged are left out. Every pair of students appears in both students' lists.
+    are not flagged, or whose code is too short to judge, are left out, and of the unflagged rest only the
+    :data:`UNFLAGGED` highest per target are kept. A flagged pair appears in both students' lists.
     """
     events = events or {}
     rows = {student: [] for student in notebooks}
@@ -334,20 +336,33 @@ def screen(assignment, notebooks, events=None):
             elif reference is not None and code.grams:
                 value = contained(code, reference)
                 flagged = value >= THRESHOLD and judged(code, reference)
-                if value >= SHOWN or flagged:
+                if flagged or (value >= SHOWN and judged(code, reference)):
                     extra = _excerpts(code.source, reference.source) if flagged else {}
                     rows[student].append(_row("reference", target, value, flagged, **extra))
         students = sorted(codes)
         for i, student in enumerate(students):
             for other in students[i + 1:]:
                 value = score(codes[student], codes[other])
-                flagged = value >= THRESHOLD and judged(codes[student], codes[other])
-                if value < SHOWN and not flagged:
+                long_enough = judged(codes[student], codes[other])
+                flagged = value >= THRESHOLD and long_enough
+                if not flagged and (value < SHOWN or not long_enough):
                     continue
                 for me, them in ((student, other), (other, student)):
                     extra = _excerpts(codes[me].source, codes[them].source) if flagged else {}
                     rows[me].append(_row(them, target, value, flagged, **extra))
-    return rows
+    return {student: _highest(found) for student, found in rows.items()}
+
+
+def _highest(rows):
+    """Every flagged row, and the :data:`UNFLAGGED` highest others of each target, in the order found."""
+    keep, seen = set(), {}
+    for row in sorted(rows, key=lambda r: -r["score"]):
+        if not row["flagged"]:
+            seen[row["target"]] = seen.get(row["target"], 0) + 1
+            if seen[row["target"]] > UNFLAGGED:
+                continue
+        keep.add(id(row))
+    return [row for row in rows if id(row) in keep]
 
 
 def copydetect_score(code, other, boilerplate=None, noise=25, guarantee=30):

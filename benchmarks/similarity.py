@@ -2,9 +2,9 @@
 
 Two measurements (autograder/README.md, "Integrity", quotes them):
 
-* **calibration**: each candidate scores the cases of ``tests/test_similarity.py`` — 28 pairs of
-  independently written correct solutions (Linear, Sigmoid, sigmoid, backward; against each other and
-  against the reference) and 11 disguised copies (renamed, reordered, commented, the reference pasted).
+* **calibration**: each candidate scores the cases of ``tests/test_similarity.py`` — 31 pairs of
+  independently written correct solutions (Linear, Sigmoid, sigmoid, backward, Tanh; against each other
+  and against the reference) and 11 disguised copies (renamed, reordered, commented, the reference pasted).
   A candidate is better the wider the gap between the highest independent score and the lowest copy
   score; printed with the false positives and misses at the candidate's threshold.
 * **time**: screening a class of 100 ps4_flow_graph submissions (every graded target, every pair of
@@ -73,20 +73,28 @@ def copydetect_available():
     return True
 
 
+def judged(target, source, other):
+    """Whether both sides are long enough to be judged (the same rule, ours, for every candidate)."""
+    right = similarity.reference_code(target) if other is None else similarity.Code(other, _starter(target))
+    return similarity.judged(similarity.Code(source, _starter(target)), right)
+
+
 def calibration(candidates):
-    print("calibration: tests/test_similarity.py, "
-          f"{len(independent_pairs())} independent pairs, {len(COPIES)} disguised copies\n")
+    short = [f"{t} {n}" for t, n, a, b in independent_pairs() if not judged(t, a, b)]
+    print(f"calibration: tests/test_similarity.py, {len(independent_pairs())} independent pairs, {len(COPIES)} "
+          f"disguised copies; too short to judge (< {similarity.MIN_GRAMS} k-grams, never flagged, left out "
+          f"below for every candidate): {', '.join(short) or 'none'}\n")
     lines = [("candidate", "highest independent", "lowest copy", "gap", "threshold", "false +", "missed")]
     results = {}
     for name, (score, threshold) in candidates.items():
-        independent = [(score(t, a, b), f"{t} {n}") for t, n, a, b in independent_pairs()]
+        independent = [(score(t, a, b), f"{t} {n}") for t, n, a, b in independent_pairs() if judged(t, a, b)]
         copies = [(score(t, a, b), f"{t} {n}") for t, n, a, b in copy_pairs()]
         high, low = max(independent), min(copies)
         false = sum(v >= threshold for v, _ in independent)
         missed = sum(v < threshold for v, _ in copies)
         results[name] = (high[0], low[0], false, missed)
         lines.append((name, f"{high[0]:.2f} ({high[1]})", f"{low[0]:.2f} ({low[1]})", f"{low[0] - high[0]:+.2f}",
-                      f"{threshold:.2f}", f"{false} / {len(independent)}", f"{missed} / {len(copies)}"))
+                      f"{threshold:.2f}", f"{false} / {len(independent) + len(short)}", f"{missed} / {len(copies)}"))
     widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     for line in lines:
         print("  " + "  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
@@ -100,9 +108,10 @@ def a_class(size):
     answers = solution_sources("ps4_flow_graph")
     linear = [*INDEPENDENT["Linear"].values(), *(c[2] for c in COPIES if c[0] == "Linear")]
     sigmoid = [*INDEPENDENT["Sigmoid"].values(), *(c[2] for c in COPIES if c[0] == "Sigmoid")]
+    tanh = list(INDEPENDENT["Tanh"].values())
     notebooks = {}
     for i in range(size):
-        cells = dict(answers, Linear=linear[i % len(linear)], Sigmoid=sigmoid[i % len(sigmoid)])
+        cells = dict(answers, Linear=linear[i % len(linear)], Sigmoid=sigmoid[i % len(sigmoid)], Tanh=tanh[i % 2])
         notebooks[f"student{i:03d}"] = read_notebook(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {},
             "cells": [{"cell_type": "code", "id": f"c{n}", "metadata": {"nbgrader": {"grade_id": t, "solution": True}},
                        "source": s, "outputs": [], "execution_count": None}

@@ -206,6 +206,28 @@ def backward(params, cache, y, lam=0.0):
     return step(len(params) - 1, error)
 '''
 
+# the textbook four-line box, written alike by two students: the same tokens once names are gone, so
+# only its length tells it from a copy (too short to judge: MIN_GRAMS)
+TANH_A = '''
+class Tanh:
+    def fprop(self, x):
+        self.y = np.tanh(x)
+        return self.y
+
+    def bprop(self, grad_y):
+        return grad_y * (1 - self.y ** 2)
+'''
+
+TANH_B = '''
+class Tanh:
+    def fprop(self, inputs):
+        self.out = np.tanh(inputs)
+        return self.out
+
+    def bprop(self, g):
+        return g * (1 - self.out ** 2)
+'''
+
 # copies: (target, name, source, what it copies: an INDEPENDENT key or "reference")
 LINEAR_RENAMED = '''
 class Linear:
@@ -326,8 +348,10 @@ class Sigmoid:
 
 
 def _pasted(reference):
-    """The reference's source pasted into the cell, with the import it needs."""
-    return "from nbbackprop.modules import Module, _Elementwise, as_matrix\n\n" + inspect.getsource(reference)
+    """The reference's source pasted into the cell with its library base classes (short of which it would
+    not run without importing them, the checks' ``delegation``)."""
+    bases = [c for c in reference.__mro__[-2::-1] if c.__module__ == "nbbackprop.modules"]
+    return "from nbbackprop._validation import as_matrix\n\n" + "\n\n".join(map(inspect.getsource, bases))
 
 
 INDEPENDENT = {
@@ -335,9 +359,10 @@ INDEPENDENT = {
     "Sigmoid": {"A": SIGMOID_MODULE_A, "B": SIGMOID_MODULE_B, "C": SIGMOID_MODULE_C},
     "sigmoid": {"A": SIGMOID_A, "B": SIGMOID_B, "C": SIGMOID_C, "D": SIGMOID_D},
     "backward": {"A": BACKWARD_A, "B": BACKWARD_B, "C": BACKWARD_C},
+    "Tanh": {"A": TANH_A, "B": TANH_B},
 }
-ASSIGNMENT = {"Linear": "ps4_flow_graph", "Sigmoid": "ps4_flow_graph", "sigmoid": "ps2_logistic",
-              "backward": "ps3_backprop"}
+ASSIGNMENT = {"Linear": "ps4_flow_graph", "Sigmoid": "ps4_flow_graph", "Tanh": "ps4_flow_graph",
+              "sigmoid": "ps2_logistic", "backward": "ps3_backprop"}
 COPIES = [
     ("Linear", "renamed", LINEAR_RENAMED, "A"),
     ("Linear", "reordered", LINEAR_REORDERED, "A"),
@@ -401,7 +426,7 @@ def test_disguised_copies_are_flagged(target, name, source, other):
 def test_false_positive_rate_on_the_calibration_set_is_zero():
     flagged = [names for target, names, source, other in independent_pairs()
                if pair_score(target, source, other)[1]]
-    assert len(independent_pairs()) == 28 and flagged == []
+    assert len(independent_pairs()) == 31 and flagged == []
 
 
 def test_renaming_reordering_and_comments_leave_the_stream_unchanged():
@@ -510,8 +535,10 @@ def test_grade_class_screens_the_class_and_zero_is_on_request(tmp_path):
     similarity.zero_flagged(report)
     eve = entries["eve"]
     assert all(line["points"] == 0.0 for line in eve["tests"] if line["target"] == "Linear")
-    assert eve["score"] == sum(t["points"] for t in eve["tests"]) == 0.0  # the rest is ann's and bob's code
-    assert eve["notes"][-1].startswith("Linear, ReLU, ") and "scored 0" in eve["notes"][-1]
+    zeroed = sorted({row["target"] for row in eve["similarity"] if row["flagged"]})  # Linear, and ann's code
+    assert "Linear" in zeroed and all(line["points"] == 0.0 for line in eve["tests"] if line["target"] in zeroed)
+    assert eve["score"] == sum(t["points"] for t in eve["tests"]) > 0  # the boxes too short to judge keep theirs
+    assert eve["notes"][-1].startswith(f"{', '.join(zeroed)} scored 0")
     assert "ann" not in eve["notes"][-1] and "bob" not in eve["notes"][-1]
 
 
