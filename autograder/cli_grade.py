@@ -6,7 +6,9 @@ from collections import Counter
 from pathlib import Path
 
 from . import report as reports
-from .grader import grade_class, ungraded
+from . import results
+from .executors import ENGINES, engine
+from .grader import course_commit, grade_class, ungraded
 from .intake import LAYOUTS
 from .roster import read_roster
 from .sandbox import Limits
@@ -28,6 +30,12 @@ def add_arguments(grade):
     grade.add_argument("--feedback", metavar="DIR", help="also write the feedback pages to DIR/<student>.html")
     grade.add_argument("--jobs", type=int, default=None, help="parallel submissions (default: the cores)")
     grade.add_argument("--timeout", type=float, default=20.0, help="seconds per graded name (default 20)")
+    grade.add_argument("--engine", choices=ENGINES,
+                       help="local (default): a pool of worker processes; dask: a Dask LocalCluster of --jobs workers")
+    grade.add_argument("--scheduler", metavar="ADDRESS", help="grade on the running Dask cluster at ADDRESS "
+                                                              "(tcp://host:8786); implies --engine dask")
+    grade.add_argument("--resume", action="store_true",
+                       help=f"grade only what DIR/<assignment>/{results.FILE} has no line for (missing or changed)")
     grade.add_argument("--on-similarity", choices=("flag", "zero"), default="flag",
                        help="flag (default): list similar code in the report, grades unchanged; zero: flagged "
                             "targets score 0, the entry's notes say so")
@@ -40,6 +48,10 @@ def grade_command(args, parser, course_root):
         roster = read_roster(args.roster) if args.roster else None
     except (OSError, ValueError) as error:
         parser.error(str(error))
+    if args.scheduler and args.engine == "local":
+        parser.error(f"--scheduler {args.scheduler} grades on Dask: drop --engine local")
+    if args.resume and args.replace:
+        parser.error("--resume keeps the results of an earlier run and --replace starts afresh: give one")
     out = Path(args.out) if args.out else Path(course_root) / "graded"
     folder = out / args.assignment
     try:
@@ -56,17 +68,25 @@ def grade_command(args, parser, course_root):
         for warning in intake.warnings:
             bar.write(f"warning: {warning}", file=sys.stderr)
 
-    with bar:
+    streamed = results.Results(folder / results.FILE, args.resume, course_commit(course_root), fresh=args.replace)
+    try:
+        grader = engine(args.engine or "local", args.jobs, args.scheduler)
+    except ImportError as error:
+        parser.error(f"--engine dask needs dask and distributed (pip install -r requirements.txt): {error}")
+    except OSError as error:
+        parser.error(f"could not reach the Dask scheduler {args.scheduler}: {error}")
+    with grader, bar:
         run = grade_class(args.assignment, args.paths, roster=roster, layout=args.layout, jobs=args.jobs,
                           limits=Limits(target_seconds=args.timeout, cell_seconds=max(60.0, 3 * args.timeout)),
-                          progress=lambda entry: bar.update(1), course_root=course_root, on_intake=started)
+                          progress=lambda entry: bar.update(1), course_root=course_root, on_intake=started,
+                          engine=grader, results=streamed)
     seconds = time.perf_counter() - start
     if args.on_similarity == "zero":
         from .similarity import zero_flagged
 
         zero_flagged(run)
     for entry in run["submissions"]:
-        entry["course_commit"] = run["course_commit"]
+        entry.setdefault("course_commit", run["course_commit"])  # a resumed entry keeps the commit it was graded at
     merged = reports.merge(previous, run)
     reports.write_all(folder, merged)
     if args.json:
@@ -81,6 +101,8 @@ def grade_command(args, parser, course_root):
     counts = {"graded": len(run["submissions"]), "superseded": kinds["superseded"],
               "skipped": len(run["skipped"]) - kinds["superseded"], "missing": len(run["missing"])}
     print(f"\n{args.assignment} in {seconds:.1f} s: " + reports.closing_summary(run, counts, folder))
+    if streamed.reused:
+        print(f"(resumed: {streamed.reused} entries taken from {results.FILE}, the rest graded now)")
     if previous is not None and len(merged["submissions"]) > len(run["submissions"]):
         print(f"(merged into the earlier report: {len(merged['submissions'])} students in all)")
     return 1 if ungraded(run) else 0

@@ -8,17 +8,14 @@ pool of warm workers. The same function can run under any other engine
 """
 
 import datetime
-import os
 import subprocess
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
-from multiprocessing import get_context
+from concurrent.futures import FIRST_COMPLETED, wait
 from pathlib import Path
 
 from nbbackprop.checks import TARGETS, suite_for
 from nbbackprop.checks.verdict import OK, Raised, Verdict, failed
 
-from . import sandbox
+from . import executors, sandbox
 from .intake import UNGRADED, collect
 from .notebook import Unreadable, read_notebook
 from .points import max_score, tests_of
@@ -178,53 +175,77 @@ def _grade_one(assignment, submission, limits):
                           limits, submission.notes)
 
 
-def _worker_init():
-    sandbox.become_subreaper()
-    import matplotlib
+def _grade_all(assignment, submissions, jobs, limits, progress, engine=None, results=None):
+    """Entries for every submission, in the order given, each exactly once; a worker that dies costs a re-run,
+    not a line. ``engine`` (:mod:`autograder.executors`, default the local pool of ``jobs``) runs them;
+    ``results`` (:class:`autograder.results.Results`) receives each entry as it comes and supplies those
+    it already holds (``--resume``), which are not graded again."""
+    engine = engine or executors.LocalPool(jobs)
+    entries = results.reuse(submissions) if results else {}
+    for entry in entries.values():
+        if progress:
+            progress(entry)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot  # warm: each student process is forked with it loaded
+    def finish(index, entry):
+        entries[index] = entry
+        if results:
+            results.add(index, entry)
+        if progress:
+            progress(entry)
 
-
-def _grade_all(assignment, submissions, jobs, limits, progress):
-    """Entries for every submission, in the order given; a worker that dies costs a re-run, not a line."""
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(submissions) or 1))
-    entries, pending = {}, list(range(len(submissions)))
+    pending = [i for i in range(len(submissions)) if i not in entries]
     while pending:
-        with ProcessPoolExecutor(jobs, mp_context=get_context("fork"), initializer=_worker_init) as pool:
-            futures = {pool.submit(_grade_one, assignment, submissions[i], limits): i for i in pending}
-            try:
-                for future in as_completed(futures):
-                    index = futures[future]
-                    try:
-                        entries[index] = future.result()
-                    except BrokenProcessPool:
-                        raise
-                    except Exception as error:  # the grader's own failure on this one: report it, go on
-                        entries[index] = _failed_entry(assignment, submissions[index].source.display,
-                                                       f"the grader failed: {type(error).__name__}: {error}",
-                                                       submissions[index].student)
-                    if progress:
-                        progress(entries[index])
-            except BrokenProcessPool:
-                pass  # a worker died under us: the finished ones are kept, the rest go round again
-        lost = [i for i in pending if i not in entries]
+        with engine.executor(len(pending)) as executor:
+            lost = _grade_round(executor, engine, assignment, submissions, pending, limits, finish)
         if lost and len(lost) == len(pending):  # no progress at all: report them rather than loop
             for index in lost:
-                entries[index] = _failed_entry(assignment, submissions[index].source.display,
-                                               "the grading worker died", submissions[index].student)
-                if progress:
-                    progress(entries[index])
+                finish(index, _failed_entry(assignment, submissions[index].source.display, "the grading worker died",
+                                            submissions[index].student))
             lost = []
         pending = lost
     return [entries[i] for i in range(len(submissions))]
 
 
+def _grade_round(executor, engine, assignment, submissions, indices, limits, finish):
+    """Grade ``indices`` on ``executor``, a few per slot in flight at a time (memory stays flat with the
+    class); returns those lost with their worker, in order."""
+    todo, running, lost = iter(indices), {}, []
+    window = 4 * engine.slots(len(indices))
+
+    def submit_more():
+        for index in todo:
+            try:
+                running[executor.submit(executors.alone, _grade_one, assignment, submissions[index], limits)] = index
+            except engine.lost:  # the executor broke: this one and the rest wait for the next round
+                lost.extend([index, *todo])
+            if len(running) >= window:
+                return
+
+    submit_more()
+    while running:
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in sorted(done, key=running.get):
+            index = running.pop(future)
+            try:
+                entry = future.result()
+            except engine.lost:  # a worker died under us: the finished ones are kept, this one goes round again
+                lost.append(index)
+                continue
+            except Exception as error:  # the grader's own failure on this one: report it, go on
+                entry = _failed_entry(assignment, submissions[index].source.display,
+                                      f"the grader failed: {type(error).__name__}: {error}",
+                                      submissions[index].student)
+            finish(index, entry)
+        submit_more()
+    return sorted(lost)
+
+
 def grade_class(assignment, paths, roster=None, layout=None, jobs=None, limits=None, progress=None,
-                course_root=None, on_intake=None):
+                course_root=None, on_intake=None, engine=None, results=None):
     """The report (the contract's JSON) of grading every submission found under ``paths``.
 
-    ``on_intake(intake)`` is called once the files are sorted out, before grading starts.
+    ``on_intake(intake)`` is called once the files are sorted out, before grading starts. ``engine`` and
+    ``results`` choose where submissions are graded and where entries stream (:func:`_grade_all`).
     """
     from .course import ROOT
 
@@ -232,7 +253,7 @@ def grade_class(assignment, paths, roster=None, layout=None, jobs=None, limits=N
     intake = collect(paths, assignment, roster, layout, root)
     if on_intake:
         on_intake(intake)
-    entries = _grade_all(assignment, intake.submissions, jobs, limits or sandbox.Limits(), progress)
+    entries = _grade_all(assignment, intake.submissions, jobs, limits or sandbox.Limits(), progress, engine, results)
     for entry, submission in zip(entries, intake.submissions):
         entry["layout"] = submission.layout
         if submission.lms:
