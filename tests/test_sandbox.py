@@ -132,3 +132,42 @@ def test_reaping_a_submission_spares_the_callers_own_children(tmp_path):
     finally:
         mine.kill()
         mine.wait()
+
+
+SNOOP = '''
+import os, pathlib
+ROOT = pathlib.Path({root!r})
+SEEN = []
+for name in ("solutions", "autograder/samples", ".nbbackprop_secret"):
+    path = ROOT / name
+    try:
+        SEEN += [str(p) for p in path.rglob("*.ipynb")] if path.is_dir() else [path.read_text()] * path.exists()
+        SEEN = [seen for seen in SEEN if seen]  # /dev/null reads as nothing
+    except OSError:
+        pass
+'''
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the mount namespace that hides the answers needs root")
+def test_the_students_process_cannot_read_the_solutions_samples_or_secret(tmp_path):
+    from autograder.course import ROOT
+
+    secret = ROOT / ".nbbackprop_secret"
+    made = not secret.exists()
+    if made:
+        secret.write_text("a course secret\n")
+    try:
+        notebook = model_answer(PS5)
+        notebook.cells.append(nbformat.v4.new_code_cell(SNOOP.format(root=str(ROOT))))
+        notebook.cells.append(nbformat.v4.new_code_cell(
+            "_right = relative_error\n"
+            "def relative_error(a, b):\n    assert not SEEN, SEEN\n    return _right(a, b)"))
+        path = tmp_path / f"{PS5}.ipynb"
+        nbformat.write(notebook, path)
+        entry = grade_submission(PS5, path)
+        failing = [line["message"] for line in entry["tests"] if line["diagnosis"] != "ok"]
+        assert failing == [], failing  # nothing seen: relative_error is the model answer's
+        assert (ROOT / "solutions").is_dir() and list((ROOT / "solutions").rglob("*.ipynb"))  # there, for us
+    finally:
+        if made:
+            secret.unlink()

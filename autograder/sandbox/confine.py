@@ -37,7 +37,8 @@ class Limits:
 
 def _isolate(scratch):
     """Linux, as root: new mount, network and PID namespaces; the whole file system read-only but
-    for a small tmpfs at ``scratch``. Returns True when it worked (then the caller must fork once
+    for a small tmpfs at ``scratch``, and the course's answers out of sight
+    (:func:`_out_of_sight`). Returns True when it worked (then the caller must fork once
     more: the next child is process 1 of a PID namespace that sees nothing of the grader)."""
     if os.geteuid() != 0 or not sys.platform.startswith("linux"):
         return False
@@ -48,7 +49,25 @@ def _isolate(scratch):
              (b"/", b"/", None, _MS_BIND | _MS_REC, None),
              (None, b"/", None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY, None),
              (b"tmpfs", scratch.encode(), b"tmpfs", 0, b"size=256m,mode=1777")]
-    return all(libc.mount(*step) == 0 for step in steps)
+    if not all(libc.mount(*step) == 0 for step in steps):
+        return False
+    for path in _out_of_sight():  # an empty, read-only folder (or /dev/null) over each: not even readable
+        if path.is_dir():
+            libc.mount(b"tmpfs", bytes(path), b"tmpfs", _MS_RDONLY, b"size=4k,mode=0555")
+        else:
+            libc.mount(b"/dev/null", bytes(path), None, _MS_BIND, None)
+    return True
+
+
+def _out_of_sight():
+    """What a submission must not read though the file system is otherwise readable: the course's
+    solutions and model-answer samples, the secret, other students' reports and the gradebook."""
+    from ..course import ROOT
+    from ..secret import FILE_NAME
+
+    names = ("solutions", "autograder/samples", "graded", "submitted", "autograded", "feedback", FILE_NAME,
+             "gradebook.db")
+    return [ROOT / name for name in names if (ROOT / name).exists()]
 
 
 def _drop_privileges():
