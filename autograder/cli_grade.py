@@ -105,4 +105,8 @@ def grade_command(args, parser, course_root):
         print(f"(resumed: {streamed.reused} entries taken from {results.FILE}, the rest graded now)")
     if previous is not None and len(merged["submissions"]) > len(run["submissions"]):
         print(f"(merged into the earlier report: {len(merged['submissions'])} students in all)")
+    from .class_report import summary_lines, write_course_report
+
+    print("\n".join(["", *summary_lines(merged, folder=reports.relative(folder))]))
+    write_course_report(out)
     return 1 if ungraded(run) else 0

@@ -177,6 +177,9 @@ def write_all(folder, report):
     write_feedback(folder / "feedback", report)
     write_csv(folder / "grades.csv", report)
     write_json(folder / "report.json", report)
+    from .class_report import write_class_report  # it reads this module: imported here, not at the top
+
+    write_class_report(folder, report)
 
 
 def summary_table(entries):
