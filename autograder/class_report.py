@@ -50,7 +50,7 @@ def _identifiers(entry):
 def anonymise(text, identifiers):
     """``text`` with every identifier (letter- or digit-bounded, any case), e-mail and file path replaced."""
     text = re.sub(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", ANONYMOUS, text)
-    text = re.sub(r"(?:[A-Za-z]:)?(?:[\w.~ -]*[/\\])+[\w. -]+\.(?:ipynb|py|zip)\b", "‹file›", text)
+    text = re.sub(r"(?:[A-Za-z]:)?(?:[\w.~-]*[/\\])+[\w.-]+\.(?:ipynb|py|zip)\b", "‹file›", text)
     for word in sorted(identifiers, key=len, reverse=True):
         bound = r"\d" if word.isdigit() else r"[^\W\d_]"
         text = re.sub(rf"(?<!{bound}){re.escape(word)}(?!{bound})", ANONYMOUS, text, flags=re.I)
@@ -102,10 +102,11 @@ def _help(entry):
     codes = [line["diagnosis"] for line in entry["tests"]]
     crashed = sum(code in CRASHES for code in codes)
     nothing = bool(codes) and all(code == NOT_IMPLEMENTED for code in codes)
+    low = entry["score"] < entry["max_score"] / 2 and not (nothing or entry["error"])  # said already otherwise
     reasons = ([f"could not be graded ({entry['error']})"] if entry["error"] else []) + \
               (["nothing implemented"] if nothing else []) + \
               ([f"{crashed} part{'s' * (crashed != 1)} raised or timed out"] if crashed else []) + \
-              (["under half marks"] if entry["score"] < entry["max_score"] / 2 and not nothing else [])
+              (["under half marks"] if low else [])
     return {"student": entry["student"], "score": entry["score"], "max_score": entry["max_score"],
             "crashed": crashed, "nothing_implemented": nothing, "error": entry["error"], "reasons": reasons}
 
@@ -124,7 +125,8 @@ def class_figures(report):
     need_help = sorted((found for found in map(_help, submissions) if found["reasons"]),
                        key=lambda found: (found["score"], -found["crashed"], found["student"]))
     ungraded = [{"student": entry["student"], "error": entry["error"],
-                 "why": entry["notes"][-1] if entry.get("notes") else ""} for entry in submissions if entry["error"]]
+                 "why": entry["notes"][-1] if entry.get("notes") else "see the report"}
+                for entry in submissions if entry["error"]]
     from .intake import UNGRADED
 
     ungraded += [{"student": None, "error": skipped.get("kind"), "why": skipped["reason"], "path": skipped["path"]}
@@ -145,9 +147,12 @@ def summary_lines(report, top=3, folder=None):
     (``Linear.grad_W: 33 % transpose (2), 17 % scale-batch (1)``), who needs help, what could not be graded."""
     figures = class_figures(report)
     scores = figures["scores"]
+    could_not = [f"could not be graded: {found['student'] or found['path']} ({found['error']}): {found['why']}"
+                 for found in figures["ungraded"]]
     if not figures["submissions"]:
-        return [f"class report: no submission of {figures['assignment']} graded yet"]
-    lines = [f"class report: {figures['submissions']} submissions, median {scores['median']:g} / "
+        return [f"class report: no submission of {figures['assignment']} graded yet", *could_not]
+    count = figures["submissions"]
+    lines = [f"class report: {count} submission{'s' * (count != 1)}, median {scores['median']:g} / "
              f"{scores['max_score']:g}, {_percent(scores['full_marks']['share'])} at full marks"
              + (f" — {Path(folder) / 'class.html'}" if folder else "")]
     ranked = sorted((part for part in figures["parts"] if _taught(part)),
@@ -160,9 +165,7 @@ def summary_lines(report, top=3, folder=None):
         lines.append("need help first: " + "; ".join(f"{found['student']} ({found['score']:g} / "
                                                      f"{found['max_score']:g}: {', '.join(found['reasons'])})"
                                                      for found in figures["need_help"][:5]))
-    for found in figures["ungraded"]:
-        lines.append(f"could not be graded: {found['student'] or found['path']} ({found['error']}): {found['why']}")
-    return lines
+    return lines + could_not
 
 
 def _taught(part):
@@ -298,6 +301,11 @@ def heat_map_svg(course):
 
     values = np.array([[np.nan if v is None else v for v in row] for row in course["heat_map"]], dtype=float)
     values = values.reshape(len(course["students"]), len(course["columns"]))
+    if not values.size:
+        figure, axes = plt.subplots(figsize=(6, 1))
+        axes.text(0.5, 0.5, "no graded part yet", ha="center", va="center")
+        axes.set_axis_off()
+        return _svg(figure)
     colour_map = plt.get_cmap("RdYlGn").with_extremes(bad="#e6e6e6")
     figure, axes = plt.subplots(figsize=(min(12, 2 + 0.12 * len(course["columns"])),
                                          1.6 + 0.22 * len(course["students"])))

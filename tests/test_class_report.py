@@ -21,7 +21,14 @@ import nbformat
 import pytest
 
 from autograder.cells import grade_id
-from autograder.class_report import ANONYMOUS, class_figures, summary_lines, write_course_report
+from autograder.class_report import (
+    ANONYMOUS,
+    _identifiers,
+    anonymise,
+    class_figures,
+    summary_lines,
+    write_course_report,
+)
 from autograder.course import model_answer, untouched
 from autograder.grader import grade_class
 from autograder.report import write_all
@@ -200,10 +207,31 @@ def test_a_submission_that_could_not_be_graded_is_said_so(figures, graded):
     found = class_figures(dict(report, submissions=[*report["submissions"], broken]))
     assert found["ungraded"] == [{"student": "zoe", "error": "timeout", "why": "the notebook ran past its time limit"}]
     assert found["need_help"][0]["student"] == "dave" and found["need_help"][1]["student"] == "zoe"
-    assert found["need_help"][1]["reasons"] == ["could not be graded (timeout)", "under half marks"]
+    assert found["need_help"][1]["reasons"] == ["could not be graded (timeout)"]
     assert found["scores"]["histogram"][0]["count"] == 2 and part(found, "Linear.grad_W")["graded"] == 6
     assert summary_lines(dict(report, submissions=[broken]))[-1] == (
         "could not be graded: zoe (timeout): the notebook ran past its time limit")
+
+
+def test_an_example_loses_names_ids_mails_and_paths_but_keeps_the_code():
+    entry = {"student": "Ana Lima", "path": "in/Ana Lima_501_assignsubmission_file_/ps4.ipynb",
+             "lms": {"moodle_id": "50123"}}
+    text = ("name 'ana_lima_scale' is not defined (see in/x/ps4.ipynb; mail ana.lima@uni.edu, id 50123); "
+            "Linear.bprop sets grad_W = x.T @ grad_y on 7 rows")
+    assert anonymise(text, _identifiers(entry)) == (
+        f"name '{ANONYMOUS}_{ANONYMOUS}_scale' is not defined (see ‹file›; mail {ANONYMOUS}, id {ANONYMOUS}); "
+        "Linear.bprop sets grad_W = x.T @ grad_y on 7 rows")
+
+
+def test_a_run_with_nothing_graded_still_writes_both_pages(tmp_path):
+    nothing = {"assignment": PS1, "submissions": [], "missing": [{"student": "zed", "reason": "no submission"}],
+               "skipped": [{"path": "zed.py", "reason": "not a notebook", "kind": "not-a-notebook"}]}
+    write_all(tmp_path / PS1, nothing)
+    assert write_course_report(tmp_path) == tmp_path / "class.html"
+    assert json.loads((tmp_path / "class.json").read_text())["trajectories"] == [{"student": "zed",
+                                                                                  "scores": [None]}]
+    assert summary_lines(nothing) == ["class report: no submission of ps1_neurons graded yet",
+                                      "could not be graded: zed.py (not-a-notebook): not a notebook"]
 
 
 def test_the_grade_command_prints_the_summary_and_writes_both_pages(tmp_path):
