@@ -16,8 +16,11 @@ from .cells import grade_id, is_solution
 
 
 def is_course(folder):
+    """The instructor's course (nbgrader_config.py and solutions/), or a student bundle (exercises/ beside
+    the nbbackprop library), where only ``autograder check`` has what it needs."""
     folder = Path(folder)
-    return (folder / "nbgrader_config.py").is_file() and (folder / "solutions").is_dir()
+    return ((folder / "nbgrader_config.py").is_file() and (folder / "solutions").is_dir()) or (
+        (folder / "exercises").is_dir() and (folder / "nbbackprop" / "__init__.py").is_file())
 
 
 def locate_course(start=None):

@@ -26,7 +26,7 @@ from nbbackprop.checks import TARGETS
 from .intake import UNGRADED
 
 SUBMISSION_FIELDS = ("student", "path", "score", "max_score", "error", "graded_at", "course_commit", "layout",
-                     "lms", "feedback", "tests", "notes")
+                     "lms", "feedback", "tests", "notes", "similarity")
 
 
 def relative(path):

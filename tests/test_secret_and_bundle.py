@@ -8,6 +8,7 @@ one archive students receive holds the exercises, lectures and the library, and 
 """
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -238,7 +239,8 @@ def test_the_bundle_holds_what_a_student_needs(student_zip):
 
 def test_the_bundle_holds_no_solution_no_hidden_test_no_secret(student_zip):
     files = bundle.read_bundle(student_zip)
-    assert not [name for name in files if name.split("/")[0] in ("solutions", "autograder", "tests", "tools")]
+    assert not [name for name in files if name.split("/")[0] in ("solutions", "tests", "tools")
+                or name.startswith(bundle._INSTRUCTORS_ONLY)]
     assert not {SECRET_FILE, secret.FILE_NAME} & {name.split("/")[-1] for name in files}
     for name, data in files.items():
         text = data.decode("utf-8", errors="replace")
@@ -286,7 +288,7 @@ def test_the_bundle_check_names_what_would_give_anything_away(monkeypatch, tmp_p
     assert not (tmp_path / "STUDENT.zip").exists()
 
 
-def test_the_bundle_installs_the_library_alone(student_zip, tmp_path):
+def test_the_bundle_installs_the_library_and_the_check_command(student_zip, tmp_path):
     pytest.importorskip("setuptools")
     with zipfile.ZipFile(student_zip) as archive:
         archive.extractall(tmp_path / "student")
@@ -298,7 +300,8 @@ def test_the_bundle_installs_the_library_alone(student_zip, tmp_path):
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
     assert "nbbackprop/data/digits.npz" in names and "nbbackprop/checks/ps4.py" in names
-    assert not any(name.startswith("autograder/") for name in names)
+    assert "autograder/cli_check.py" in names and "autograder/templates/feedback.html.j2" in names
+    assert not [name for name in names if name.startswith(("autograder/samples", "autograder/bundle"))], names
 
 
 def test_the_gradescope_zip_carries_the_secret_to_gradescopes_grader(monkeypatch, tmp_path):
@@ -322,3 +325,27 @@ def test_every_graded_name_is_keyed():
     for assignment, targets in TARGETS.items():
         for target in targets:
             assert suite_for(target).target == target, (assignment, target)
+
+
+
+def test_a_student_runs_autograder_check_inside_the_bundle(student_zip, tmp_path):
+    """Unpacked, with no solutions/ and no nbgrader_config.py, the bundle grades a notebook: the points
+    come from the released notebook's test cells, and a finished notebook gets full marks."""
+    home = tmp_path / "student"
+    with zipfile.ZipFile(student_zip) as archive:
+        archive.extractall(home)
+    assert not (home / "solutions").exists() and not (home / "nbgrader_config.py").exists()
+    mine = home / "exercises/ps2_logistic/ps2_logistic.ipynb"
+    nbformat.write(model_answer("ps2_logistic"), mine)
+    env = {**os.environ, "PYTHONPATH": str(home), secret.VARIABLE: ""}
+    env.pop("NBBACKPROP_COURSE", None)
+    out = subprocess.run([sys.executable, "-m", "autograder", "check", str(mine)], capture_output=True, text=True,
+                         cwd=home, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    from autograder import points
+
+    full = points.max_score("ps2_logistic")
+    assert out.stdout.splitlines()[0] == f"ps2_logistic: {full:g} / {full:g}", out.stdout
+    probe = subprocess.run([sys.executable, "-c", "import autograder; print(autograder.__file__)"],
+                           capture_output=True, text=True, cwd=home, env=env, timeout=60)
+    assert probe.stdout.startswith(str(home)), probe.stdout  # the bundle's grader, not the course's
