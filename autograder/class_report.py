@@ -139,7 +139,25 @@ def class_figures(report):
                        "full_marks": {"count": full, "share": _share(full, len(scores))},
                        "histogram": _histogram(scores, maximum)},
             "parts": parts, "misconceptions": misconceptions, "need_help": need_help, "ungraded": ungraded,
-            "figures": ["scores", "parts"]}
+            "flagged": flagged_pairs(submissions), "figures": ["scores", "parts"]}
+
+
+def flagged_pairs(submissions):
+    """The similarity screening's flagged rows, each pair once (alice~bob, not also bob~alice), highest score
+    first: for the instructor to judge, beside the two pieces of code."""
+    pairs, seen = [], set()
+    for entry in submissions:
+        for row in entry.get("similarity", []):
+            if not row.get("flagged"):
+                continue
+            key = (row["target"], *sorted((entry["student"], row["with"])))
+            if key in seen:
+                continue
+            seen.add(key)
+            pairs.append({"student": entry["student"], "with": row["with"], "target": row["target"],
+                          "score": row["score"], "reason": row.get("reason", ""), "code": row.get("code", ""),
+                          "other_code": row.get("other_code", "")})
+    return sorted(pairs, key=lambda pair: (-pair["score"], pair["target"], pair["student"]))
 
 
 def summary_lines(report, top=3, folder=None):

@@ -190,6 +190,19 @@ def test_the_course_view_across_assignments(course):
     assert course["figures"] == ["heat_map", "trajectories"]
 
 
+def test_flagged_pairs_are_listed_once_each_with_both_sides_code(figures):
+    # every notebook here is a copy of one model answer: the screening is right to flag them; the stub (dave)
+    # has only starter code, which is boilerplate, and is in no pair
+    flagged = figures["flagged"]
+    pairs = [(f["target"], f["student"], f["with"]) for f in flagged]
+    assert len(pairs) == len(set(pairs)) and not [p for p in pairs if (p[0], p[2], p[1]) in pairs]
+    assert ("Linear", "alice", "bob") in pairs and flagged[0]["score"] == 1.0
+    assert not [f for f in flagged if "dave" in (f["student"], f["with"])]
+    linear = next(f for f in flagged if f["target"] == "Linear" and {f["student"], f["with"]} == {"alice", "bob"})
+    assert "grad_y.T @ self.x" in linear["code"] and linear["code"] == linear["other_code"]
+    assert [f["score"] for f in flagged] == sorted((f["score"] for f in flagged), reverse=True)
+
+
 def test_the_terminal_summary(graded):
     lines = summary_lines(graded[1][PS4], folder="graded/ps4_flow_graph")
     assert lines == [
@@ -305,7 +318,12 @@ def test_the_page_opens_offline_with_every_figure_and_the_numbers_of_its_json(br
             assert "transpose: 33 % (2 students)" in transpose and "grad_y.T @ x" in transpose
             assert page.locator("tr[data-student]").all_inner_texts() == [
                 "dave\t0 / 36\tnothing implemented", "frank\t28 / 36\t6 parts raised or timed out"]
-            assert not re.search(r"alice|bob|carol|erin", page.locator("body").inner_text(), re.I)
+            outside_flags = page.evaluate("(() => { const body = document.body.cloneNode(true); "
+                                          "body.querySelectorAll('section.flag').forEach(s => s.remove()); "
+                                          "return body.innerText; })()")
+            assert not re.search(r"alice|bob|carol|erin", outside_flags, re.I)  # names only where they must be
+            first = page.locator("section.flag").first
+            assert "alice ~ bob" in first.inner_text() and first.locator("pre").count() == 2
         else:
             assert page.locator("tr[data-assignment]").count() == 2
             assert page.locator("tr[data-student='gina']").inner_text().split("\t") == ["gina", "100 %", "—"]
