@@ -68,13 +68,13 @@ def grade_command(args, parser, course_root):
         for warning in intake.warnings:
             bar.write(f"warning: {warning}", file=sys.stderr)
 
-    streamed = results.Results(folder / results.FILE, args.resume, course_commit(course_root), fresh=args.replace)
     try:
         grader = engine(args.engine or "local", args.jobs, args.scheduler)
     except ImportError as error:
         parser.error(f"--engine dask needs dask and distributed (pip install -r requirements.txt): {error}")
     except OSError as error:
         parser.error(f"could not reach the Dask scheduler {args.scheduler}: {error}")
+    streamed = results.Results(folder / results.FILE, args.resume, course_commit(course_root), fresh=args.replace)
     with grader, bar:
         run = grade_class(args.assignment, args.paths, roster=roster, layout=args.layout, jobs=args.jobs,
                           limits=Limits(target_seconds=args.timeout, cell_seconds=max(60.0, 3 * args.timeout)),
