@@ -29,13 +29,18 @@ RETRIES = 2  # Dask re-runs a task that raised this many times before its error 
 _ALONE = threading.Lock()
 
 
-def prepare_worker(one_blas_thread=False):
+def prepare_worker(started_afresh=False):
     """What a grading worker does once: adopt the orphans of student processes (so they can be reaped),
-    load matplotlib on Agg (each student process is forked with it warm), optionally one BLAS thread."""
+    load matplotlib on Agg (each student process is forked with it warm). A worker ``started_afresh``
+    (Dask's, not forked from the grader) also keeps to one BLAS thread and blanks the course secret in
+    its own ``/proc`` environment, as the grader did in its own (:func:`autograder.secret.hide_from_proc`)."""
     from . import sandbox
 
     sandbox.become_subreaper()
-    if one_blas_thread:
+    if started_afresh:
+        from .secret import hide_from_proc
+
+        hide_from_proc()
         for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(name, "1")
         with contextlib.suppress(ImportError):  # BLAS already loaded: limit it in place, where it can be
@@ -145,7 +150,7 @@ class PrepareWorker(_plugin_base()):
     name = "nbbackprop-prepare-worker"
 
     def setup(self, worker):
-        prepare_worker(one_blas_thread=True)
+        prepare_worker(started_afresh=True)
 
 
 def engine(name="local", jobs=None, scheduler=None):
