@@ -9,7 +9,9 @@ Usage::
 Parts, each peer with the same architecture, initial weights, batch size,
 epochs and learning rate, float64 unless stated:
 
-(a) digits 64-128-10 (ReLU), batch 32, 50 epochs;
+(a) digits 64-128-10 (ReLU), batch 32, 50 epochs; also the same modules in the loop a reader
+    writes (``model.bprop(loss.bprop())``, ``layer.W -= lr * layer.grad_W``), and the bare loop
+    plus the first layer's input gradient that ``model.bprop(grad)`` returns to that reader;
 (b) synthetic 20,000 × 784, 784-512-512-10, batch 128, 3 epochs, float64 and float32,
     with the share of the library's time spent in matrix products;
 (c) the finite-difference gradient check of the digits net, full and directional.
@@ -56,6 +58,7 @@ except ImportError as error:  # bench-only dependency
 
 TORCH_THREADS = 2
 LIBRARY, BARE, TORCH, SKLEARN = "nbbackprop (fit)", "bare numpy loop", "PyTorch", "scikit-learn"
+READER, BARE_INPUT_GRAD = "nbbackprop (reader's loop)", "bare loop + input grad"  # part (a) only
 ACCURACY_POINTS = 0.01  # "equal test accuracy" means within ±1 percentage point
 
 
@@ -115,12 +118,45 @@ def run_library(problem, params):
     return seconds, accuracy
 
 
-def train_bare(params, X, y, lr, epochs, batch_size, rng):
+def reader_loop(model, loss, X, y, lr, epochs, batch_size, rng):
+    """The training loop a student or a reader of the lectures writes around the modules, as L04 calls them.
+
+    ``model.bprop(loss.bprop())`` (so the first layer's input gradient is
+    computed and dropped, as the contract returns it) and one
+    ``layer.W -= lr * layer.grad_W`` per parameter; no bookkeeping.
+    """
+    for _ in range(epochs):
+        order = rng.permutation(len(X))
+        for start in range(0, len(X), batch_size):
+            idx = order[start : start + batch_size]
+            loss.fprop(model.fprop(X[idx]), y[idx])
+            model.bprop(loss.bprop())
+            for layer in model:
+                if isinstance(layer, Linear):
+                    layer.W -= lr * layer.grad_W
+                    layer.b -= lr * layer.grad_b
+
+
+def reader_run(problem, params, accuracy):
+    """A timed run of :func:`reader_loop` for :func:`race`; the test accuracy goes into ``accuracy[0]``."""
+
+    def run():
+        model, loss = library_model(problem, params), SoftmaxCrossEntropy()
+        seconds, _ = timed(lambda: reader_loop(model, loss, problem.X, problem.y, problem.lr, problem.epochs,
+                                               problem.batch_size, shuffle_rng(problem)))
+        accuracy[:] = [evaluate(model, loss, problem.X_test, problem.y_test)[1]]
+        return seconds, None
+
+    return run
+
+
+def train_bare(params, X, y, lr, epochs, batch_size, rng, input_grad=False):
     """Minibatch SGD on softmax cross-entropy written out by hand: what ``fit`` computes, minus the boxes.
 
     Same order of operations as the library: shuffle per epoch with the same
     Generator, affine + ReLU layers, softmax with the max shift, the mean loss
-    per epoch, in-place parameter updates, no input gradient for the first layer.
+    per epoch, in-place parameter updates, no input gradient for the first layer
+    (``input_grad=True`` computes it and drops it, as :func:`reader_loop` does).
     """
     n, last = len(X), len(params) - 1
     losses = []
@@ -151,6 +187,8 @@ def train_bare(params, X, y, lr, epochs, batch_size, rng):
                 grad_W, grad_b = acts[i].T @ grad, grad.sum(axis=0)
                 if i:
                     grad = (grad @ W.T) * masks[i - 1]
+                elif input_grad:
+                    grad @ W.T
                 W -= lr * grad_W
                 b -= lr * grad_b
         losses.append(total / n)
@@ -165,11 +203,11 @@ def bare_predict(params, X):
     return (a @ W + b).argmax(axis=1)
 
 
-def run_bare(problem, params):
+def run_bare(problem, params, input_grad=False):
     params = [(W.copy(), b.copy()) for W, b in params]
     seconds, _ = timed(
         lambda: train_bare(params, problem.X, problem.y, problem.lr, problem.epochs, problem.batch_size,
-                           shuffle_rng(problem))
+                           shuffle_rng(problem), input_grad)
     )
     return seconds, float(np.mean(bare_predict(params, problem.X_test) == problem.y_test))
 
@@ -305,10 +343,17 @@ def part_a(quick):
     problem = digits_problem(epochs)
     print(f"(a) digits 64-128-10 ReLU, batch {problem.batch_size}, {epochs} epochs, lr {problem.lr}, float64; "
           f"best of {repeat}; {load_line()}")
+    params, reader_accuracy = initial_parameters(problem), [None]
+    extra = {READER: reader_run(problem, params, reader_accuracy),
+             BARE_INPUT_GRAD: lambda: run_bare(problem, params, input_grad=True)}
     with OtherLoad() as load:
-        rows, _ = race(problem, repeat, replace(problem, epochs=1))
+        rows, extra_seconds = race(problem, repeat, replace(problem, epochs=1), extra)
     lib_row = rows[LIBRARY]
-    print_table("", rows.values(), lib_row.seconds)
+    reader = Row(READER, extra_seconds[READER], reader_accuracy[0],
+                 "Sequential, model.bprop(loss.bprop()), layer.W -= lr * layer.grad_W")
+    bare_input_grad = Row(BARE_INPUT_GRAD, extra_seconds[BARE_INPUT_GRAD], rows[BARE].accuracy,
+                          "the bare loop, plus the first layer's grad_x the reader's bprop returns")
+    print_table("", [*rows.values(), reader, bare_input_grad], lib_row.seconds)
     print(load.line())
     results = []
     bare = rows[BARE]
@@ -316,6 +361,21 @@ def part_a(quick):
     results.append(
         target_line(ratio <= 1.25, f"(a) abstractions cost ≤ 1.25× the bare loop: library / bare = {ratio:.2f}×")
     )
+    ratio, same_ratio = reader.seconds / bare.seconds, reader.seconds / bare_input_grad.seconds
+    results.append(target_line(
+        ratio <= 1.15, f"(a) reader's loop ≤ 1.15× the bare loop: reader / bare = {ratio:.2f}× "
+                       f"(/ bare + input gradient, the same arithmetic = {same_ratio:.2f}×)",
+    ))
+    torch_row = rows[TORCH]
+    if torch_row.seconds is None:
+        results.append(target_line(None, f"(a) reader's loop ≥ 3× {TORCH}: {torch_row.note}"))
+    else:
+        speedup = torch_row.seconds / reader.seconds
+        gap = 100 * abs(torch_row.accuracy - reader.accuracy)
+        results.append(target_line(
+            speedup >= 3.0 and gap <= 100 * ACCURACY_POINTS + 1e-9,
+            f"(a) reader's loop ≥ 3× {TORCH} at equal accuracy: {speedup:.2f}× faster, accuracy gap {gap:.1f} points",
+        ))
     for label, goal in ((TORCH, 3.0), (SKLEARN, 2.0)):
         row = rows[label]
         if row.seconds is None:

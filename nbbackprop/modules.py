@@ -81,6 +81,8 @@ class Module:
         ]
 
     def _check_grad_y(self, grad_y, shape):
+        if type(grad_y) is np.ndarray and grad_y.shape == shape:  # the common case, checked in full
+            return grad_y
         if shape is None:
             raise RuntimeError(f"{type(self).__name__}.bprop called before fprop")
         if np.shape(grad_y) != shape:
@@ -160,9 +162,10 @@ class _Elementwise(Module):
         self.shape = None
 
     def fprop(self, x):
-        x = np.asarray(x)
-        if x.dtype.kind != "f":
-            x = x.astype(np.float64)
+        if type(x) is not np.ndarray or x.dtype.kind != "f":
+            x = np.asarray(x)
+            if x.dtype.kind != "f":
+                x = x.astype(np.float64)
         self.shape = x.shape
         return self._forward(x)
 
@@ -303,7 +306,10 @@ class _Loss(Module):
     def bprop(self, grad_loss=1.0, need_grad_x=True):
         if getattr(self, "outputs", None) is None:
             raise RuntimeError(f"{type(self).__name__}.bprop called before fprop")
-        return grad_loss * self._grad(self.outputs, self.targets)
+        grad = self._grad(self.outputs, self.targets)
+        if type(grad_loss) is float and grad_loss == 1.0:  # 1.0 · g is g bit for bit: skip the pass
+            return grad
+        return grad_loss * grad
 
 
 class SoftmaxCrossEntropy(_Loss):

@@ -284,3 +284,53 @@ def test_bprop_with_the_wrong_gradient_shape():
     relu.fprop(np.ones((7, 3)))
     with pytest.raises(ValueError, match=r"ReLU.bprop expected grad_y of shape \(7, 3\).*got shape \(3, 7\)"):
         relu.bprop(np.ones((3, 7)))
+
+
+def test_input_checks_still_fire_after_a_first_good_call():
+    """The fast paths skip only conversions: a bad input after a good one of the same shape is still refused."""
+    rng = np.random.default_rng(0)
+    lin, relu, ce = Linear(5, 2, rng), ReLU(), SoftmaxCrossEntropy()
+    for _ in range(2):  # a good round trip, twice, so any per-shape state is warm
+        ce.fprop(lin.fprop(relu.fprop(rng.standard_normal((7, 5)))), np.arange(7) % 2)
+        relu.bprop(lin.bprop(ce.bprop()))
+    bad_calls = [
+        (lambda: lin.fprop(np.zeros((7, 3))), ValueError,
+         "Linear.fprop expected x with 5 features (shape (N, 5)), got shape (7, 3)"),
+        (lambda: lin.bprop(np.zeros((6, 2))), ValueError,
+         "Linear.bprop expected grad_y of shape (7, 2) (the shape of the last fprop output), got shape (6, 2)"),
+        (lambda: relu.bprop(np.zeros((5, 7))), ValueError,
+         "ReLU.bprop expected grad_y of shape (7, 5) (the shape of the last fprop output), got shape (5, 7)"),
+        (lambda: relu.bprop(np.zeros((7, 5))[None]), ValueError,
+         "ReLU.bprop expected grad_y of shape (7, 5) (the shape of the last fprop output), got shape (1, 7, 5)"),
+        (lambda: ce.fprop(np.zeros((7, 2)), np.array([0, 1, 2, 0, 1, 0, 1])), ValueError,
+         "SoftmaxCrossEntropy.fprop expected y in 0..1, got values from 0 to 2"),
+        (lambda: ce.fprop(np.zeros((7, 2)), np.array([0, 1, -1, 0, 1, 0, 1])), ValueError,
+         "SoftmaxCrossEntropy.fprop expected y in 0..1, got values from -1 to 1"),
+        (lambda: ce.fprop(np.zeros((7, 2)), np.array([0, 1, np.nan, 0, 1, 0, 1])), TypeError,
+         "SoftmaxCrossEntropy.fprop expected y as integer labels, got dtype float64"),
+        (lambda: ce.fprop(np.zeros((7, 2)), np.zeros(6, dtype=int)), ValueError,
+         "SoftmaxCrossEntropy.fprop expected y as integer labels of shape (7,), got shape (6,)"),
+        (lambda: ce.fprop(np.full((7, 2), "a"), np.zeros(7, dtype=int)), TypeError,
+         "SoftmaxCrossEntropy.fprop expected logits as an array of numbers, got ndarray"),
+        (lambda: ce.fprop(np.zeros(7), np.zeros(7, dtype=int)), ValueError,
+         "SoftmaxCrossEntropy.fprop expected logits as a 2-D array of shape (N, D), got shape (7,)"),
+    ]
+    for call, error, message in bad_calls:
+        with pytest.raises(error) as info:
+            call()
+        assert str(info.value) == message
+    assert relu.fprop(np.array([[1, -2]])).dtype == np.float64  # integers still become float64
+    np.testing.assert_array_equal(relu.bprop([[3.0, 4.0]]), [[3.0, 0.0]])  # a list is still taken
+
+
+def test_loss_bprop_of_one_is_a_fresh_array_equal_to_the_scaled_one():
+    rng = np.random.default_rng(1)
+    for loss, targets in ((SoftmaxCrossEntropy(), np.arange(6) % 3), (SigmoidCrossEntropy(), np.arange(6) % 2),
+                          (MeanSquaredError(), rng.standard_normal((6, 3)))):
+        outputs = rng.standard_normal((6, 3) if not isinstance(loss, SigmoidCrossEntropy) else (6,))
+        loss.fprop(outputs, targets)
+        first = loss.bprop()
+        first[...] = np.nan  # the caller may write into it: the loss's own state is untouched
+        np.testing.assert_array_equal(loss.bprop(), loss.bprop(np.float64(1.0)))
+        np.testing.assert_array_equal(loss.bprop(2.0), 2.0 * loss.bprop())
+        assert not np.isnan(loss.bprop()).any()
