@@ -318,6 +318,8 @@ class SoftmaxCrossEntropy(_Loss):
     ``fprop(logits (N, K), y (N,))`` → float; ``bprop()`` → ``(softmax(z) − onehot(y)) / N``.
     """
 
+    _rows = np.arange(0)  # np.arange(N) of the last fprop, kept while the batch size stays
+
     def _check(self, logits, y):
         if not (isinstance(logits, np.ndarray) and logits.ndim == 2 and logits.dtype.kind == "f"):
             logits = as_matrix(logits, "SoftmaxCrossEntropy.fprop", "logits")
@@ -331,7 +333,9 @@ class SoftmaxCrossEntropy(_Loss):
         logits, y = self._check(logits, y)
         self.outputs, self.targets = logits, y
         self.probs = losses.softmax(logits)
-        picked = self.probs[np.arange(len(y)), y]
+        if len(self._rows) != len(y):  # 0..N-1, made once per batch size
+            self._rows = np.arange(len(y))
+        picked = self.probs[self._rows, y]
         if picked.min() > 1e-300:  # fast path; log-softmax when a probability underflows
             return float(-np.log(picked).sum() / len(y))
         return losses.softmax_cross_entropy(logits, y)
@@ -340,7 +344,12 @@ class SoftmaxCrossEntropy(_Loss):
         return losses.softmax_cross_entropy_per_sample(logits, y)
 
     def _grad(self, logits, y):
-        return losses.softmax_cross_entropy_grad(logits, y, self.probs)
+        if len(self._rows) != len(y):
+            return losses.softmax_cross_entropy_grad(logits, y, self.probs)
+        grad = self.probs.copy()  # losses.softmax_cross_entropy_grad, with the rows kept from fprop
+        grad[self._rows, y] -= 1.0
+        grad /= len(y)
+        return grad
 
 
 class SigmoidCrossEntropy(_Loss):
