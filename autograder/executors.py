@@ -32,8 +32,9 @@ _ALONE = threading.Lock()
 def prepare_worker(started_afresh=False):
     """What a grading worker does once: adopt the orphans of student processes (so they can be reaped),
     load matplotlib on Agg (each student process is forked with it warm). A worker ``started_afresh``
-    (Dask's, not forked from the grader) also keeps to one BLAS thread and blanks the course secret in
-    its own ``/proc`` environment, as the grader did in its own (:func:`autograder.secret.hide_from_proc`)."""
+    (Dask's, not forked from the grader) also keeps to one BLAS thread, imports the grader (as a forked
+    worker inherits it) and blanks the course secret in its own ``/proc`` environment, as the grader did
+    in its own (:func:`autograder.secret.hide_from_proc`)."""
     from . import sandbox
 
     sandbox.become_subreaper()
@@ -47,6 +48,7 @@ def prepare_worker(started_afresh=False):
             from threadpoolctl import threadpool_limits
 
             threadpool_limits(1)
+        from . import grader  # noqa: F401  (warm: the checks, nbformat and numpy, as a forked worker has them)
     import matplotlib
 
     matplotlib.use("Agg")

@@ -15,10 +15,11 @@ files in the same run:
 * **dask** — the same call on a Dask ``LocalCluster`` of one single-threaded worker
   per core (``grade --engine dask``); starting the cluster is set-up, not timed.
 
-Printed per class and peer: wall-clock seconds, seconds per submission per core,
-and the ratios the targets are about: per-submission cost flat from the smallest class to
-the largest (within 15 %), Dask within 1.2× of the local pool, and our throughput at
-least 10× nbgrader's. Both our engines must give every submission the same score.
+Printed per class and peer: wall-clock seconds, seconds per submission per core, peak
+resident memory of the whole process tree, and the ratios the targets are about:
+per-submission cost flat from the smallest class to the largest (within 15 %), peak memory
+independent of class size, Dask within 1.2× of the local pool, and our throughput at least
+10× nbgrader's. Both our engines must give every submission the same score.
 
     python benchmarks/grading.py [--sizes 24 96 384] [--engines local dask] [--nbgrader-up-to 96]
 """
@@ -27,6 +28,7 @@ import argparse
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -70,6 +72,36 @@ def make_class(directory, count):
     return Path(directory) / "submitted", kinds
 
 
+class PeakMemory:
+    """``with PeakMemory() as peak: ...`` then ``peak.megabytes``: the largest resident memory of this
+    process and all its descendants (pool workers, Dask workers, student processes, kernels), sampled."""
+
+    def __enter__(self):
+        import psutil  # installed with distributed
+
+        self.megabytes, self._done, self._me = 0.0, threading.Event(), psutil.Process()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        import psutil
+
+        while not self._done.wait(0.1):
+            total = 0
+            for process in [self._me, *self._me.children(recursive=True)]:
+                try:
+                    total += process.memory_info().rss
+                except psutil.Error:
+                    continue
+            self.megabytes = max(self.megabytes, total / 2**20)
+
+    def __exit__(self, *exc):
+        self._done.set()
+        self._thread.join()
+        return False
+
+
 def time_nbgrader(course):
     """Seconds for ``nbgrader autograde`` of the whole class."""
     from autograder.nbgrader_route import nbgrader, scratch_course
@@ -77,9 +109,10 @@ def time_nbgrader(course):
     scratch_course(course)
     nbgrader(["generate_assignment", ASSIGNMENT, "--force"], cwd=course)  # set-up, not timed
     start = time.perf_counter()
-    nbgrader(["autograde", ASSIGNMENT, "--create", "--force", f"--ExecutePreprocessor.timeout={CELL_SECONDS:g}"],
-             cwd=course)
-    return time.perf_counter() - start, None
+    with PeakMemory() as peak:
+        nbgrader(["autograde", ASSIGNMENT, "--create", "--force", f"--ExecutePreprocessor.timeout={CELL_SECONDS:g}"],
+                 cwd=course)
+    return time.perf_counter() - start, peak.megabytes, None
 
 
 def time_ours(submitted, engine):
@@ -87,9 +120,10 @@ def time_ours(submitted, engine):
     from autograder.sandbox import Limits
 
     start = time.perf_counter()
-    report = grade_class(ASSIGNMENT, [submitted], limits=Limits(target_seconds=CELL_SECONDS, cell_seconds=CELL_SECONDS),
-                         engine=engine)
-    return time.perf_counter() - start, {e["student"]: e["score"] for e in report["submissions"]}
+    with PeakMemory() as peak:
+        report = grade_class(ASSIGNMENT, [submitted], engine=engine,
+                             limits=Limits(target_seconds=CELL_SECONDS, cell_seconds=CELL_SECONDS))
+    return time.perf_counter() - start, peak.megabytes, {e["student"]: e["score"] for e in report["submissions"]}
 
 
 def main(argv=None):
@@ -108,7 +142,7 @@ def main(argv=None):
     engines = {"local pool": LocalPool(cores)} if "local" in args.engines else {}
     if "dask" in args.engines:
         engines["dask"] = DaskEngine(cores)
-    cost, seconds, agree = {}, {}, True
+    cost, seconds, memory, agree = {}, {}, {}, True
     try:
         for size in args.sizes:
             with tempfile.TemporaryDirectory(prefix="nbbackprop-grading-bench-") as scratch, OtherLoad() as meter:
@@ -116,21 +150,23 @@ def main(argv=None):
                 submitted, kinds = make_class(course, size)
                 scores = {}
                 for name, engine in engines.items():
-                    seconds[name, size], scores[name] = time_ours(submitted, engine)
+                    seconds[name, size], memory[name, size], scores[name] = time_ours(submitted, engine)
                 if args.nbgrader_up_to and size <= args.nbgrader_up_to:
-                    seconds["nbgrader", size], _ = time_nbgrader(course)
+                    seconds["nbgrader", size], memory["nbgrader", size], _ = time_nbgrader(course)
             full = {s for s, kind in kinds.items() if kind == "model"}
             agree &= len({tuple(sorted(s.items())) for s in scores.values()}) <= 1 and all(
                 len(s) == size and all(s[student] == max_score(ASSIGNMENT) for student in full)
                 for s in scores.values())
             print(f"\n  class of {size}: {meter.line()}")
-            print(f"  {'grader':<12} {'seconds':>8} {'notebooks/s':>12} {'s / submission / core':>22}")
+            print(f"  {'grader':<12} {'seconds':>8} {'notebooks/s':>12} {'s / submission / core':>22} "
+                  f"{'peak MB':>8}")
             for name in ("nbgrader", *engines):
                 if (name, size) in seconds:
                     # nbgrader runs one notebook at a time: its cost is per submission on one core
                     per = seconds[name, size] * (1 if name == "nbgrader" else cores) / size
                     cost[name, size] = per
-                    print(f"  {name:<12} {seconds[name, size]:8.2f} {size / seconds[name, size]:12.2f} {per:22.3f}")
+                    print(f"  {name:<12} {seconds[name, size]:8.2f} {size / seconds[name, size]:12.2f} {per:22.3f} "
+                          f"{memory[name, size]:8.0f}")
     finally:
         for engine in engines.values():
             engine.close()
@@ -142,6 +178,9 @@ def main(argv=None):
             drift = cost[name, largest] / cost[name, smallest]
             print(f"{'PASS' if drift <= 1.15 else 'MISS'}  {name}: per-submission cost flat from {smallest} to "
                   f"{largest} (≤ 1.15×): {drift:.2f}×")
+            growth = memory[name, largest] / memory[name, smallest]
+            print(f"{'PASS' if growth <= 1.15 else 'MISS'}  {name}: peak memory of the process tree independent of "
+                  f"class size (≤ 1.15× from {smallest} to {largest}): {growth:.2f}×")
     if "local pool" in engines and "dask" in engines:
         for size in args.sizes:
             ratio = seconds["dask", size] / seconds["local pool", size]
