@@ -1,7 +1,8 @@
 """``autograder`` (or ``python -m autograder``): release the exercises, grade a class, export the grades.
 
     autograder grade ASSIGNMENT PATH... [--roster FILE] [--layout L] [--out DIR] [--json FILE] [--csv FILE]
-                                        [--feedback DIR] [--jobs N] [--timeout S] [--replace]
+                                        [--feedback DIR] [--jobs N] [--timeout S] [--replace | --resume]
+                                        [--engine local|dask] [--scheduler ADDRESS] [--on-similarity zero|flag]
     autograder gradebook [--out DIR] [--roster FILE] --format csv|canvas|moodle -o FILE
     autograder gradescope ASSIGNMENT -o BUNDLE.zip   a Gradescope autograder zip (setup.sh, run_autograder)
     autograder nbgrader-gradebook ASSIGNMENT         our grades into nbgrader's gradebook (the formgrader)
