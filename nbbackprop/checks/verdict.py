@@ -34,7 +34,7 @@ CODES = {
 
 GENERIC_CAUSES = {
     "not-implemented": "replace the `raise NotImplementedError` line with your code.",
-    "exception": "your code raised: its own traceback, with your cell and line, comes with this message.",
+    "exception": "your code raised: look at the line of yours it names (its traceback, where shown, is below).",
     "timeout": "look for a loop that never ends, or one that runs far more often than needed.",
     "shape": "check the shape of every array against the docstring: batch first, (N, features).",
     "transpose": "a matrix product in the wrong order, or W where Wᵀ belongs.",
