@@ -171,3 +171,31 @@ def test_a_wrong_array_is_drawn_beside_the_expected_one_and_hidden_ones_are_not(
             ratio = expected / got  # the drawn numbers are the probe's: off by the batch size, entry by entry
             assert np.allclose(ratio, round(float(ratio.flat[0]))) and round(float(ratio.flat[0])) > 1
     assert "got" not in line and "expected" not in line  # the hidden twin: inputs and answers stay hidden
+
+
+def test_our_feedback_never_shows_a_hidden_tests_inputs_or_answers(tmp_path):
+    # a bug only the hidden inputs reach (batches over 8): the student learns which part, the diagnosis and
+    # the likely cause — not the hidden probe, what came or what was expected
+    import html
+
+    notebook = model_answer("ps4_flow_graph")
+    cell = next(c for c in notebook.cells if grade_id(c) == "Linear")
+    right = "self.grad_W = self.x.T @ grad_y"
+    assert right in cell.source
+    cell.source = cell.source.replace(right, right + " * (1 + (len(self.x) > 8))")
+    path = tmp_path / "ps4_flow_graph.ipynb"
+    nbformat.write(notebook, path)
+    entry = grade_submission("ps4_flow_graph", path)
+    line = next(line for line in entry["tests"] if line["id"] == "Linear.grad_W")
+    assert line["hidden"] and line["diagnosis"] == "scale" and "got" not in line and "trace" not in line
+
+    names = {"np": np}
+    exec(cell.source, names)
+    suite = suite_for("Linear")
+    hidden = next(v for v in suite.verdicts(engine.plain(suite.probe(names["Linear"], True)), True)
+                  if v.part == "grad_W")
+    assert hidden.diagnosis == "scale" and "(11, 6)" in hidden.summary  # what must stay out of sight
+    page = html.unescape(feedback_html("ps4_flow_graph", entry))
+    assert line["message"] == hidden.hidden_message() and hidden.hidden_message() in page
+    for secret in (hidden.summary, hidden.evidence, "(11, 6)", "(11, 4)"):
+        assert secret and secret not in page and secret not in line["message"]
