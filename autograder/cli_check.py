@@ -8,8 +8,6 @@ hidden test says so, with its diagnosis and likely cause, never its inputs. The 
 import textwrap
 from pathlib import Path
 
-from nbbackprop.checks import TARGETS
-
 from .course import ASSIGNMENTS
 from .grader import grade_notebook
 from .notebook import Unreadable, read_notebook
@@ -31,10 +29,7 @@ def which_assignment(path, notebook):
     for assignment in ASSIGNMENTS:
         if Path(path).stem.startswith(assignment):
             return assignment
-    names = set(notebook.defined) | set(notebook.grade_ids)
-    overlap = {assignment: len(names & set(TARGETS[assignment])) for assignment in ASSIGNMENTS}
-    best = max(overlap, key=overlap.get)
-    return best if overlap[best] else None
+    return notebook.likely_assignment()
 
 
 def render(entry, assignment):

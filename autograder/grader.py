@@ -52,20 +52,8 @@ def _judge(assignment, results, failures, notebook=None):
         for test in tests:
             verdict = found.get(test.part, failed("mismatch", "not checked", "")).of(
                 target, test.part, found.get(test.part, OK).hidden)
-            lines.append(_named_cells(verdict.report_line(test.points, verdict.hidden_message() if verdict.hidden
-                                                           else None), notebook))
+            lines.append(verdict.report_line(test.points, verdict.hidden_message() if verdict.hidden else None))
     return lines
-
-
-def _named_cells(line, notebook):
-    """A trace's "code cell 9" becomes "code cell 9 (Sigmoid)": the names it defines are what a student finds."""
-    if notebook is not None and line.get("trace"):
-        for frame in line["trace"]:
-            position = frame[0].removeprefix("code cell ")
-            names = notebook.names_in(int(position)) if position.isdigit() else []
-            if names:
-                frame[0] = f"{frame[0]} ({', '.join(names[:3])})"
-    return line
 
 
 def _verdicts(suite, outcome):

@@ -66,17 +66,28 @@ class Notebook:
                              "from elsewhere?): it was found by its name and graded as usual")
         return notes
 
-    def looks_like(self, assignment):
-        """The assignment this notebook's graded names belong to when they are not ``assignment``'s, else None."""
+    def likely_assignment(self, excluding=None):
+        """The assignment (other than ``excluding``) whose graded names this notebook defines or whose grade_ids
+        it carries most; None if none."""
         names = set(self.defined) | set(self.grade_ids)
-        if names & set(TARGETS[assignment]):
-            return None
-        overlap = {other: len(names & set(targets)) for other, targets in TARGETS.items() if other != assignment}
+        overlap = {other: len(names & set(targets)) for other, targets in TARGETS.items() if other != excluding}
         best = max(overlap, key=overlap.get)
         return best if overlap[best] else None
 
+    def looks_like(self, assignment):
+        """The assignment this notebook's graded names belong to when they are not ``assignment``'s, else None."""
+        if (set(self.defined) | set(self.grade_ids)) & set(TARGETS[assignment]):
+            return None
+        return self.likely_assignment(excluding=assignment)
 
-def _definitions(source):
+
+def cell_label(position, source):
+    """How a student finds a code cell: ``code cell 9 (Sigmoid, squash)``, its position and what it defines."""
+    names = sorted(set(definitions(source)))[:3]
+    return f"code cell {position}" + (f" ({', '.join(names)})" if names else "")
+
+
+def definitions(source):
     """Top-level names a cell defines (functions, classes, assignments); by regex if it does not parse."""
     try:
         tree = ast.parse(source)
@@ -141,7 +152,7 @@ def read_notebook(data):
             continue
         size += len(source)
         cells.append((position, source))
-        for name in _definitions(source):
+        for name in definitions(source):
             defined.setdefault(name, []).append(position)
     if size > MAX_CODE_BYTES:
         raise Unreadable("too-large", f"too large: {size / 2**20:.1f} MB of code "

@@ -35,7 +35,7 @@ def student(source, filename):
 
 
 def test_a_failed_check_renders_its_diagnosis_first_and_no_library_frame():
-    names = student("import numpy as np\ndef sigmoid(z):\n    return 1 / (1 + np.exp(z))\n", "<cell 3>")
+    names = student("import numpy as np\ndef sigmoid(z):\n    return 1 / (1 + np.exp(z))\n", "<code cell 3>")
     with pytest.raises(CheckFailure) as failure:
         suite_for("sigmoid").run(names["sigmoid"])
     shown = failure.value._render_traceback_()  # what IPython prints instead of a traceback
@@ -46,7 +46,7 @@ def test_a_failed_check_renders_its_diagnosis_first_and_no_library_frame():
 
 def test_when_the_students_code_raises_their_own_frames_are_shown_innermost_last():
     with pytest.raises(CheckFailure) as failure:
-        suite_for("sigmoid").run(student(RAISING, "<cell 4>")["sigmoid"])
+        suite_for("sigmoid").run(student(RAISING, "<code cell 4>")["sigmoid"])
     shown = failure.value._render_traceback_()
     assert shown[0].startswith("[exception] [value] sigmoid raised TypeError")
     trace = shown[shown.index("Your code, where it failed:") + 1:]
@@ -57,11 +57,11 @@ def test_when_the_students_code_raises_their_own_frames_are_shown_innermost_last
 
 def test_a_hidden_test_shows_neither_its_inputs_nor_a_trace():
     suite = suite_for("sigmoid")
-    found = suite.verdicts(engine.plain(suite.probe(student(RAISING, "<cell 4>")["sigmoid"], True)), True)
+    found = suite.verdicts(engine.plain(suite.probe(student(RAISING, "<code cell 4>")["sigmoid"], True)), True)
     value = next(v for v in found if v.part == "value")
     assert value.trace and value.hidden  # the record keeps it; nothing renders it
     with pytest.raises(CheckFailure) as failure:
-        suite.run(student(RAISING, "<cell 4>")["sigmoid"], hidden=True)
+        suite.run(student(RAISING, "<code cell 4>")["sigmoid"], hidden=True)
     rendered = failure.value._render_traceback_()
     assert all(len(line) <= 80 for line in rendered)  # Validate shows each line unwrapped
     text = " ".join(rendered)
@@ -155,7 +155,7 @@ def test_a_wrong_array_is_drawn_beside_the_expected_one_and_hidden_ones_are_not(
                     "        self.b = np.zeros(n_out)\n"
                     "    def fprop(self, x):\n        self.x = x\n        return x @ self.W + self.b\n"
                     "    def bprop(self, grad_y):\n        self.grad_W = self.x.T @ grad_y / len(self.x)\n"
-                    "        self.grad_b = grad_y.sum(axis=0)\n        return grad_y @ self.W.T\n", "<cell 6>")
+                    "        self.grad_b = grad_y.sum(axis=0)\n        return grad_y @ self.W.T\n", "<code cell 6>")
     suite = suite_for("Linear")
     line = None
     for hidden in (False, True):

@@ -17,6 +17,7 @@ import sys
 import time
 
 from .. import secret
+from ..notebook import cell_label
 from . import frames, reset
 from .confine import wall_in
 
@@ -99,7 +100,7 @@ def _run_cells(fd, cells, skip, cell_seconds, namespace=None):
         frames.send(fd, "cell", index)
         signal.setitimer(signal.ITIMER_REAL, cell_seconds)
         try:
-            name, code = f"<cell {index}>", _without_magics(source)
+            name, code = f"<{cell_label(index, source)}>", _without_magics(source)  # what a traceback names
             linecache.cache[name] = (len(code), None, code.splitlines(True), name)  # so a traceback quotes it
             compiled = compile(code, name, "exec")
             watch["on"], watch["cell"] = True, index
