@@ -312,6 +312,19 @@ def with_collaborators(function, **collaborators):
     return rebuilt
 
 
+def _unreadable(results):
+    """What in ``results`` is not real numbers, for a message: strings or complex numbers where found, else (the
+    usual case) a container whose entries do not make one array."""
+    stack = list(results.values()) if isinstance(results, dict) else [results]
+    while stack:
+        value = stack.pop(0)
+        if isinstance(value, (str, bytes)) or getattr(value, "dtype", np.dtype(float)).kind in "cUSO":
+            return f"a {type(value).__name__}" + (f" of dtype {value.dtype}" if hasattr(value, "dtype") else "")
+        if isinstance(value, (dict, list, tuple)):
+            stack += list(value.values()) if isinstance(value, dict) else list(value)
+    return "something other than an array (a dict, or a list or tuple mixing arrays of different shapes)"
+
+
 # ---- suites ---------------------------------------------------------------------------------------
 
 DELEGATION = "__delegation__"
@@ -360,8 +373,15 @@ class Suite:
         raise NotImplementedError
 
     def verdicts(self, results, hidden=False):
-        """The judge's findings, one :class:`Verdict` per part, in order."""
-        found = self.judge(results, hidden)
+        """The judge's findings, one :class:`Verdict` per part, in order. Results the judge cannot read as numbers
+        (strings, dicts, lists of different lengths where arrays belong) fail every part with one clear message."""
+        try:
+            found = self.judge(results, hidden)
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError):
+            found = dict.fromkeys(self.parts, failed(
+                "shape", f"{self.target} returned {_unreadable(results)} where the check expected numbers.",
+                "return what the docstring names: numpy arrays of floats (or a tuple of them) — not strings, dicts, "
+                "complex numbers, or lists and tuples mixing arrays of different shapes."))
         missing = failed("mismatch", f"{self.target}: this part was not checked.", "")
         return [found.get(part, missing).of(self.target, part, hidden) for part in self.parts]
 

@@ -3,6 +3,7 @@ large-input stability, state across calls, and agreement with the student's own 
 
 import numpy as np
 
+from .compare import as_numbers
 from .engine import (
     OK,
     Raised,
@@ -102,7 +103,7 @@ def stability(checks, probe_text, cause=None):
             if got.code == "exception" and not compare_values:
                 continue  # the same exception already cost points where it first appeared
             return explain(got.code, where, "stability", got, expected, probe_text=probe_text, causes=causes)
-        array = np.asarray(got, dtype=float) if np.ndim(got) or np.isscalar(got) else None
+        array = as_numbers(got)
         if array is not None and not np.all(np.isfinite(array)):
             return explain("unstable", where, "stability", got, expected, probe_text=probe_text, causes=causes)
         if compare_values:
@@ -130,11 +131,10 @@ def agrees_with_own_forward(plus, minus, got, upstream):
     outputs at x ± FD_STEP? (A right derivative of a wrong forward costs once, in the forward part.)"""
     if is_stub(plus, minus, got) or any(isinstance(v, Raised) for v in (plus, minus, got)):
         return False
-    try:
-        numeric = upstream * (np.asarray(plus, dtype=float) - np.asarray(minus, dtype=float)) / (2 * FD_STEP)
-        return bool(np.allclose(np.asarray(got, dtype=float), numeric, rtol=1e-5, atol=1e-7))
-    except ValueError:
+    plus, minus, got = (as_numbers(value) for value in (plus, minus, got))
+    if plus is None or minus is None or got is None or not plus.shape == minus.shape == got.shape:
         return False
+    return bool(np.allclose(got, upstream * (plus - minus) / (2 * FD_STEP), rtol=1e-5, atol=1e-7))
 
 
 def in_double(got, *earlier):
@@ -204,8 +204,8 @@ def flat(value, size):
     judged in a part of its own); anything else as it came."""
     if isinstance(value, Raised) or value is None:
         return value
-    array = np.asarray(value)
-    if array.dtype.kind in "biuf" and array.size == size:
+    array = as_numbers(value)
+    if array is not None and np.asarray(value).dtype.kind in "biuf" and array.size == size:
         return array.reshape(size).astype(float)
     return value
 
@@ -227,10 +227,7 @@ def scalars(results):
     first = next((result for result in results if isinstance(result, Raised)), None)
     if first is not None:
         return first
-    try:
-        got = np.asarray(results, dtype=float)
-    except (TypeError, ValueError):
-        got = None
+    got = as_numbers(results)
     if got is None or got.ndim != 1:
         return Raised("shape", f"returned values of shapes {[np.shape(r) for r in results]}, expected one float each")
     return got
