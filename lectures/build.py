@@ -21,6 +21,20 @@ from nbclient import NotebookClient
 from autograder.offline_html import VIEWPORT, OfflineHTMLExporter
 
 HERE = Path(__file__).resolve().parent
+WIDGET = "application/vnd.jupyter.widget-view+json"
+STILL = ('<p class="widget-note"><em>Sliders here in Jupyter: run this notebook to move them (the figure above '
+         'shows the values they start at).</em></p>')
+
+
+def without_widgets(notebook):
+    """Widgets (``interact`` sliders) need a live kernel, so a page would show an empty box: each becomes a line
+    saying where the sliders are."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if WIDGET in output.get("data", {}):
+                output["data"] = {"text/html": STILL}
+    notebook.metadata.pop("widgets", None)  # their state, which only a widget script would read
+    return notebook
 
 
 def build(notebooks, out):
@@ -32,7 +46,7 @@ def build(notebooks, out):
         start = time.perf_counter()
         NotebookClient(notebook, timeout=300, kernel_name="python3",
                        resources={"metadata": {"path": str(HERE.parent)}}).execute()
-        body, _ = exporter.from_notebook_node(notebook)
+        body, _ = exporter.from_notebook_node(without_widgets(notebook))
         target = out / f"{path.stem}.html"
         target.write_text(body)
         title = next((c.source.splitlines()[0].lstrip("# ") for c in notebook.cells if c.cell_type == "markdown"),

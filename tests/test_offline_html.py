@@ -118,3 +118,11 @@ def test_maths_as_mathml_spaced_as_tex_and_a_formula_latex2mathml_cannot_read_sh
     assert "<msup><mi>sin</mi><mn>2</mn></msup><mspace" in mathml("\\sin^2 x", "inline")
     assert "mspace" not in mathml("\\log(x) + \\tanh", "inline")
     assert mathml("x^{", "inline") == '<code class="tex-source">x^{</code>'
+
+
+def test_a_lectures_sliders_become_a_line_saying_where_they_are(lecture_page):
+    """A widget cannot work in a static page: where L01's interact would be an empty box, the page says that the
+    sliders are in Jupyter — and carries no widget state or widget view."""
+    text = lecture_page.read_text()
+    assert text.count('class="widget-note"') == 1
+    assert "widget-view+json" not in text and "interactive(children" not in text
