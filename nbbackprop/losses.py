@@ -25,7 +25,7 @@ __all__ = [
 def softmax(logits, axis=-1):
     """softmax(z)_k = e^{z_k − max z} / Σ_j e^{z_j − max z}: shifting by the max avoids overflow."""
     shifted = logits - logits.max(axis=axis, keepdims=True)
-    e = np.exp(shifted)
+    e = np.exp(shifted, out=shifted)  # in place: shifted is a fresh array, needed no more
     e /= e.sum(axis=axis, keepdims=True)
     return e
 

@@ -25,6 +25,8 @@ from . import losses
 from ._validation import as_labels, as_matrix
 from .logistic import sigmoid
 
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}  # the unsigned view of an integer label array
+
 __all__ = [
     "Exp",
     "Linear",
@@ -325,7 +327,7 @@ class SoftmaxCrossEntropy(_Loss):
             logits = as_matrix(logits, "SoftmaxCrossEntropy.fprop", "logits")
         # one reduction checks 0 <= y < K: a negative int64 viewed as uint64 is huge
         if not (isinstance(y, np.ndarray) and y.ndim == 1 and y.dtype.kind in "iu" and len(y) == len(logits)
-                and len(y) and y.view(f"u{y.itemsize}").max() < logits.shape[1]):
+                and len(y) and y.view(_UNSIGNED[y.itemsize]).max() < logits.shape[1]):
             y = as_labels(y, "SoftmaxCrossEntropy.fprop", len(logits), logits.shape[1])
         return logits, y
 

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nbbackprop import losses
 from nbbackprop.gradcheck import numerical_gradient, relative_error
 from nbbackprop.modules import (
     Exp,
@@ -334,3 +335,23 @@ def test_loss_bprop_of_one_is_a_fresh_array_equal_to_the_scaled_one():
         np.testing.assert_array_equal(loss.bprop(), loss.bprop(np.float64(1.0)))
         np.testing.assert_array_equal(loss.bprop(2.0), 2.0 * loss.bprop())
         assert not np.isnan(loss.bprop()).any()
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint32])
+def test_label_range_check_of_every_integer_width_after_the_batch_size_changes(dtype):
+    """The range check's unsigned view and the row index kept per batch size, over a change of both."""
+    rng = np.random.default_rng(2)
+    ce, logits = SoftmaxCrossEntropy(), rng.standard_normal((7, 3))
+    ce.fprop(logits, np.arange(7).astype(dtype) % 3)  # warm: rows 0..6 kept
+    small = rng.standard_normal((5, 3))
+    labels = np.array([2, 0, 1, 1, 0], dtype=dtype)
+    assert ce.fprop(small, labels) == pytest.approx(losses.softmax_cross_entropy(small, labels.astype(int)), rel=1e-15)
+    np.testing.assert_allclose(ce.bprop(), losses.softmax_cross_entropy_grad(small, labels.astype(int)), rtol=1e-15)
+    too_big = np.array([0, 1, 3, 0, 1], dtype=dtype)
+    with pytest.raises(ValueError) as info:
+        ce.fprop(small, too_big)
+    assert str(info.value) == "SoftmaxCrossEntropy.fprop expected y in 0..2, got values from 0 to 3"
+    if np.issubdtype(dtype, np.signedinteger):
+        with pytest.raises(ValueError) as info:
+            ce.fprop(logits, np.array([0, 1, -1, 0, 1, 0, 1], dtype=dtype))
+        assert str(info.value) == "SoftmaxCrossEntropy.fprop expected y in 0..2, got values from -1 to 1"
