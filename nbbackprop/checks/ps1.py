@@ -16,6 +16,7 @@ from .. import neurons as ref
 from .engine import OK, Raised, Suite, call, failed, finding, frozen, on_calls, raised
 from .parts import as_vector, either, flat, gated, int_vector, listed, raised_as, read_only, runs_of, tiny_case, unpack
 from .probes import dims, mixed, rng_for
+from .verdict import with_boundary
 
 
 class TLUSuite(Suite):
@@ -288,6 +289,8 @@ class PerceptronTrainSuite(Suite):
                 for order in itertools.permutations(range(len(Xh))) if list(order) != sorted(order)],
             causes={"mismatch": "from w = 0, b = 0, for each sample in order: ŷ = 1 if x·w + b >= 0 else 0; "
                                 "w += lr·(y − ŷ)·x; b += lr·(y − ŷ)."}))
+        if not hidden:  # the hand-made set is 2-D: draw the student's line over the reference's
+            found["update"] = with_boundary(found["update"], Xh, yh, got, perceptron(Xh, yh, 1.0, 1), lr=1.0, epochs=1)
         # schedule: lr and epochs honoured, in order — judged once the rule itself is right
         found["schedule"] = gated(found["update"].passed and not raised_as(pair, "shape"), where,
                                   [results["schedule"]], lambda: finding(

@@ -24,6 +24,7 @@ from .. import logistic as ref
 from .engine import OK, Raised, Suite, call, close, explain, failed, finding, frozen, raised, unless_stub
 from .parts import as_vector, either, first_entry, gated, listed, raised_as, runs_of, tiny_case, unpack
 from .probes import dims, labels, mixed, rng_for
+from .verdict import with_boundary
 
 
 class SigmoidSuite(Suite):
@@ -301,7 +302,11 @@ class FitLogisticSuite(Suite):
         return as_vector(parts[:2]), losses
 
     def run_judge(self, results, hidden):  # the same loop over the reference sigmoid, BCE and gradients
-        return either(lambda run: self.judge_run(run, hidden), results)
+        found = either(lambda run: self.judge_run(run, hidden), results)
+        if hidden or (found["weights"].passed and found["minibatch"].passed):
+            return found
+        fits = [results[run]["sgd"] for run in ("own", "isolated") if run in results]
+        return {**found, **self.boundaries(found, fits)}
 
     def judge_run(self, probes, hidden):
         """Every part, on the probes of one run (the student's own, or over the reference helpers)."""
@@ -338,6 +343,25 @@ class FitLogisticSuite(Suite):
         return {**found, "rng": gated(passed and found["minibatch"].passed, where,
                                       [probes["again"], probes["other"]] if passed else ran,
                                       lambda: self.judge_rng(probes, hidden))}
+
+    def boundaries(self, found, fits):
+        """``weights`` and ``minibatch``, where they failed, with the student's line over the reference's on the
+        visible separable set, the one 2-D probe (seed 7, as probed): the first of ``fits`` (their own run, then
+        theirs over the reference helpers) that gave numbers."""
+        Xs, ys, batch, lr, epochs = self.separable(False)
+        got = None
+        for fit in fits:
+            try:  # a result the judge cannot read fails no part here: the picture is only left out
+                got = self.outcome(fit, Xs.shape[1], epochs)
+            except (TypeError, ValueError, IndexError, KeyError, AttributeError):
+                continue
+            if not isinstance(got, Raised):
+                break
+        if got is None or isinstance(got, Raised):
+            return {}
+        w, b, _ = ref.fit_logistic(Xs, ys, lr=lr, epochs=epochs, batch_size=batch, rng=np.random.default_rng(7))
+        return {part: with_boundary(found[part], Xs, ys, got[0], [*w, b], lr=lr, epochs=epochs, batch_size=batch,
+                                    rng_seed=7) for part in ("weights", "minibatch")}
 
     def judge_minibatch(self, probes, hidden):
         (X, y, lr, _), where = self.inputs(hidden), "fit_logistic"
@@ -424,10 +448,29 @@ class LDAFitSuite(Suite):
         order = rng.permutation(n0 + n1)
         return np.concatenate([X0, X1])[order], np.array([0] * n0 + [1] * n1)[order]
 
+    def plane(self):
+        """A visible 2-D probe, only to draw the student's boundary over the reference's (it grades nothing)."""
+        rng = rng_for(self.target, False, "plane")
+        centres = np.array([[-1.0, 0.5]] * 6 + [[1.0, -0.5]] * 9)
+        X = rng.standard_normal(centres.shape) + centres
+        return X, np.array([0] * 6 + [1] * 9)
+
     def run_probe(self, lda_fit, hidden):
-        return {"main": call(lda_fit, *map(frozen, self.inputs(hidden)))}
+        # "plane" in both, so the two probes have the same keys; only the visible judge draws it
+        return {"main": call(lda_fit, *map(frozen, self.inputs(hidden))),
+                "plane": call(lda_fit, *map(frozen, self.plane()))}
 
     def run_judge(self, results, hidden):
+        found = self.judge_parts(results, hidden)
+        if hidden or all(verdict.passed for verdict in found.values()):
+            return found
+        X, y = self.plane()
+        got, (w, b) = unpack(results.get("plane"), [(2,), ()], "a 2-tuple (w, b)"), ref.lda_fit(X, y)
+        if isinstance(got, Raised):
+            return found
+        return {part: with_boundary(verdict, X, y, as_vector(got), [*w, b]) for part, verdict in found.items()}
+
+    def judge_parts(self, results, hidden):
         X, y = self.inputs(hidden)
         (n, d), X0, X1 = X.shape, X[y == 0], X[y == 1]
         mu0, mu1 = X0.mean(axis=0), X1.mean(axis=0)

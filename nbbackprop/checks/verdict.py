@@ -11,6 +11,8 @@ import textwrap
 import traceback
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 CODES = {
     "ok": "passed",
     "not-implemented": "still raises NotImplementedError",
@@ -66,6 +68,40 @@ class Raised:
 
 
 @dataclass(frozen=True)
+class Boundary:
+    """A linear classifier's decision boundary on a visible 2-D probe, to draw: the probe's ``points``
+    (``((x₁, x₂), …)``) and their 0/1 ``labels``, the student's ``got`` and the reference's ``expected``,
+    each ``((w₁, w₂), b)`` (the line w·x + b = 0), and ``settings``: the probe's arguments as
+    ``((name, value), …)``, e.g. ``(("lr", 1.0), ("epochs", 1))``."""
+
+    points: tuple
+    labels: tuple
+    got: tuple
+    expected: tuple
+    settings: tuple = ()
+
+    def as_json(self):
+        return {"points": [list(p) for p in self.points], "labels": list(self.labels),
+                "got": {"w": list(self.got[0]), "b": self.got[1]},
+                "expected": {"w": list(self.expected[0]), "b": self.expected[1]}, "settings": dict(self.settings)}
+
+
+def with_boundary(verdict, X, y, got, expected, **settings):
+    """``verdict`` carrying the :class:`Boundary` of ``got`` and ``expected`` (each ``[w₁, w₂, b]``) on the
+    probe ``X``, ``y`` — when it failed, ``X`` is 2-D and both are three finite numbers; else as it is."""
+    pair = [np.asarray(v, dtype=float).ravel() if isinstance(v, (list, tuple, np.ndarray)) else None
+            for v in (got, expected)]
+    X = np.asarray(X, dtype=float)
+    if verdict.passed or X.ndim != 2 or X.shape[1] != 2 or any(
+            v is None or v.shape != (3,) or not np.all(np.isfinite(v)) for v in pair):
+        return verdict
+    line = [(tuple(float(c) for c in v[:2]), float(v[2])) for v in pair]
+    return replace(verdict, boundary=Boundary(tuple(tuple(float(c) for c in row) for row in X),
+                                              tuple(int(label) for label in y), *line,
+                                              tuple((k, float(v)) for k, v in settings.items())))
+
+
+@dataclass(frozen=True)
 class Verdict:
     """The judgement of one graded part.
 
@@ -85,6 +121,7 @@ class Verdict:
     hidden: bool = False
     trace: tuple = ()  # the student's frames when their code raised (see Raised.trace)
     arrays: tuple = ()  # (got, expected) as nested lists, on a probe small enough to draw
+    boundary: Boundary | None = None  # a linear classifier's line and the reference's, on a visible 2-D probe
 
     @property
     def id(self):
@@ -129,7 +166,8 @@ class Verdict:
     def report_line(self, points, shown=None):
         """The report's line for this part (the contract's JSON); ``shown`` is the message to show. A part
         whose code raised also carries ``trace``: the student's frames, as lists ``[cell, line, function, text]``;
-        a wrong array small enough to draw, ``got`` and ``expected`` (nested lists). Hidden tests carry neither."""
+        a wrong array small enough to draw, ``got`` and ``expected`` (nested lists); a wrong linear classifier,
+        ``boundary`` (:meth:`Boundary.as_json`). Hidden tests carry none of them."""
         line = {"id": self.id, "target": self.target, "points": points if self.passed else 0.0,
                 "max_points": points, "diagnosis": self.diagnosis, "hidden": self.hidden and not self.passed,
                 "message": "" if self.passed else (self.message if shown is None else shown)}
@@ -137,6 +175,8 @@ class Verdict:
             line["trace"] = [list(frame) for frame in self.trace]
         if self.arrays and not self.hidden and not self.passed:
             line["got"], line["expected"] = self.arrays
+        if self.boundary is not None and not self.hidden and not self.passed:
+            line["boundary"] = self.boundary.as_json()
         return line
 
 
