@@ -149,11 +149,67 @@ def pictures(line):
     return panels
 
 
+BOX_PX, PAD = 168, 0.12  # a decision-boundary picture: the plot's side, and the margin around the points
+CLASS_FILL = ("#1f6fb4", "#e8710a")  # label 0, label 1
+LINES = (("yours", "got", "#b3261e", ""), ("expected", "expected", "#222", "5 3"))  # name, key, colour, dash
+
+
+def _clipped(w, b, box):
+    """The segment of the line ``w·x + b = 0`` inside ``box`` (x0, y0, x1, y1), as two points, or None when the
+    line misses the box (or there is no line: w = 0)."""
+    (w1, w2), (x0, y0, x1, y1) = w, box
+    ends = []
+    if w2:  # where it crosses the left and right edges
+        ends += [(x, -(b + w1 * x) / w2) for x in (x0, x1)]
+    if w1:  # the bottom and top edges (a vertical line meets only these)
+        ends += [(-(b + w2 * y) / w1, y) for y in (y0, y1)]
+    slack = 1e-9 * (x1 - x0)
+    inside = [(x, y) for x, y in ends if x0 - slack <= x <= x1 + slack and y0 - slack <= y <= y1 + slack]
+    if len(inside) < 2:
+        return None
+    first = inside[0]
+    last = max(inside, key=lambda p: (p[0] - first[0]) ** 2 + (p[1] - first[1]) ** 2)
+    return (first, last) if last != first else None
+
+
+def boundary_picture(line):
+    """The picture of a wrong linear classifier (a report line's ``boundary``): the probe's points coloured by
+    label, the expected line and the student's, each clipped to the plot — one scale on both axes, so an angle
+    looks like itself; a line that misses the plot is named in the legend. None when there is nothing to draw."""
+    if "boundary" not in line:
+        return None
+    data = line["boundary"]
+    points = np.asarray(data["points"], dtype=float)
+    centre = (points.min(axis=0) + points.max(axis=0)) / 2
+    half = max(float(np.ptp(points, axis=0).max()), 1.0) * (0.5 + PAD)
+    box = (centre[0] - half, centre[1] - half, centre[0] + half, centre[1] + half)
+
+    def px(x, y):  # data → pixels, y up
+        return round((x - box[0]) / (2 * half) * BOX_PX, 1), round((box[3] - y) / (2 * half) * BOX_PX, 1)
+
+    dots = [{"cx": px(x, y)[0], "cy": px(x, y)[1], "fill": CLASS_FILL[int(label) == 1],
+             "title": f"({x:.3g}, {y:.3g}), y = {int(label)}"} for (x, y), label in zip(points, data["labels"])]
+    lines, legend = [], []
+    for name, key, colour, dash in LINES:
+        w, b = data[key]["w"], data[key]["b"]
+        segment = _clipped(w, b, box)
+        if segment is not None:
+            (ax, ay), (bx, by) = (px(*end) for end in segment)
+            lines.append({"name": name, "x1": ax, "y1": ay, "x2": bx, "y2": by, "stroke": colour, "dash": dash})
+        why = "" if segment is not None else " (w = 0: no line)" if not any(w) else " (outside the plot)"
+        legend.append({"name": name + why, "stroke": colour, "dash": dash,
+                       "title": f"w = ({', '.join(f'{v:.3g}' for v in w)}), b = {b:.3g}"})
+    settings = ", ".join(f"{k.replace('_', ' ')} = {v:g}" for k, v in data.get("settings", {}).items())
+    return {"size": BOX_PX, "points": dots, "lines": lines, "legend": legend, "classes": CLASS_FILL,
+            "caption": f"decision boundary w·x + b = 0 on the visible 2-D probe ({len(dots)} points"
+                       + (f"; {settings}" if settings else "") + ")"}
+
+
 def feedback_html(assignment, entry):
     """One student's page: score, each graded part with its verdict, and for each failure the message
-    (with the student's own traceback, and a picture of a wrong array)."""
+    (with the student's own traceback, and a picture of a wrong array or of a wrong decision boundary)."""
     return _template("feedback.html.j2").render(assignment=assignment, entry=dict(entry, notes=entry.get("notes", [])),
-                                                pictures=pictures)
+                                                pictures=pictures, boundary_picture=boundary_picture)
 
 
 def write_feedback(directory, report):
