@@ -27,6 +27,11 @@ from multiprocessing import get_context
 ENGINES = ("local", "dask")
 RETRIES = 2  # Dask re-runs a task that raised this many times before its error is reported
 _ALONE = threading.Lock()
+# Dask's debugging logs (the scheduler's transition log and events, each worker's state-machine and
+# stimulus logs, profiles, the computations it remembers) fill up to their caps as a batch goes on, so
+# until 1,000 tasks the memory they hold grows with the class; a few entries are all a batch ever needs.
+LEAN_LOGS = {"distributed.admin.low-level-log-length": 50, "distributed.admin.log-length": 100,
+             "distributed.diagnostics.computations.max-history": 2}
 
 
 def prepare_worker(started_afresh=False):
@@ -108,12 +113,14 @@ class DaskEngine(Engine):
     def __init__(self, jobs=None, scheduler=None):
         import logging
 
+        import dask
         from distributed import Client, LocalCluster
         from distributed.comm.core import CommClosedError
         from distributed.scheduler import KilledWorker
 
         self.lost = (KilledWorker, CommClosedError, concurrent.futures.CancelledError)
         self.cluster = None
+        dask.config.set(LEAN_LOGS)  # before the cluster starts: the scheduler here, the nannies pass it to workers
         if scheduler:
             self.client = Client(scheduler)
         else:
