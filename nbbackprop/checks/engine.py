@@ -328,6 +328,7 @@ def _unreadable(results):
 # ---- suites ---------------------------------------------------------------------------------------
 
 DELEGATION = "__delegation__"
+UNREADABLE = (TypeError, ValueError, IndexError, KeyError, AttributeError)  # results a judge cannot read
 
 
 class Suite:
@@ -377,7 +378,7 @@ class Suite:
         (strings, dicts, lists of different lengths where arrays belong) fail every part with one clear message."""
         try:
             found = self.judge(results, hidden)
-        except (TypeError, ValueError, IndexError, KeyError, AttributeError):
+        except UNREADABLE:
             found = dict.fromkeys(self.parts, failed(
                 "shape", f"{self.target} returned {_unreadable(results)} where the check expected numbers.",
                 "return what the docstring names: numpy arrays of floats (or a tuple of them) — not strings, dicts, "
