@@ -119,15 +119,29 @@ class DaskEngine(Engine):
         from distributed.scheduler import KilledWorker
 
         self.lost = (KilledWorker, CommClosedError, concurrent.futures.CancelledError)
-        self.cluster = None
+        self.cluster = self._client = None
         dask.config.set(LEAN_LOGS)  # before the cluster starts: the scheduler here, the nannies pass it to workers
-        if scheduler:
-            self.client = Client(scheduler)
-        else:
-            self.cluster = LocalCluster(n_workers=jobs or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=logging.ERROR)
-            self.client = Client(self.cluster)
-        self.client.register_plugin(PrepareWorker())
+        if scheduler:  # reached now, so that a wrong address fails before any grading
+            self._start(Client(scheduler))
+        else:  # started when first needed: a resumed batch with nothing left to grade starts no cluster
+            self._local = lambda: Client(LocalCluster(
+                n_workers=jobs or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                dashboard_address=None, silence_logs=logging.ERROR))
+
+    def _start(self, client):
+        self._client, self.cluster = client, client.cluster
+        client.register_plugin(PrepareWorker())
+
+    @property
+    def client(self):
+        """The ``distributed.Client``; the first use starts the ``LocalCluster`` of ``--engine dask``."""
+        if self._client is None:
+            self._start(self._local())
+        return self._client
+
+    @property
+    def started(self):
+        return self._client is not None
 
     def slots(self, pending):
         return max(1, sum(self.client.nthreads().values()))
@@ -140,7 +154,9 @@ class DaskEngine(Engine):
         return self.client.run(os.getpid)
 
     def close(self):
-        self.client.close()
+        if self._client is None:
+            return
+        self._client.close()
         if self.cluster is not None:
             self.cluster.close()
 

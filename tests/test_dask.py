@@ -35,6 +35,7 @@ TIME_OF_DAY = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 @pytest.fixture(scope="module")
 def cluster():
     with DaskEngine(jobs=2) as engine:
+        engine.slots(0)  # started now (it starts on first use): the tests read its workers and address
         yield engine
 
 
@@ -127,3 +128,19 @@ def test_an_interrupted_batch_resumes_and_a_changed_notebook_is_regraded(cluster
     assert [json.loads(line)["student"] for line in log.read_text().splitlines()][3:] == ["ben"]  # appended
     assert again["ada"] == entries["ada"] and again["cleo"] == entries["cleo"]
     assert again["ben"]["graded_at"] >= entries["ben"]["graded_at"] and again["ben"]["score"] == entries["ben"]["score"]
+
+
+def test_a_resumed_batch_with_nothing_left_starts_no_cluster(tmp_path):
+    """``--engine dask --resume`` when every submission is already in results.jsonl: no LocalCluster starts,
+    and the report is the one the results hold."""
+    log = tmp_path / FILE
+    first = grade_class(PS1, [SAMPLES], jobs=2, limits=LIMITS, results=Results(log))
+    with DaskEngine(jobs=2) as idle:
+        again = grade_class(PS1, [SAMPLES], limits=LIMITS, engine=idle, results=Results(log, resume=True))
+        assert not idle.started and idle.cluster is None
+    kept = ("student", "score", "tests", "graded_at")  # as graded the first time, not again
+    assert [{k: e[k] for k in kept} for e in again["submissions"]] == \
+        [{k: e[k] for k in kept} for e in first["submissions"]]
+    with DaskEngine(jobs=1) as used:  # and one with work to do starts it on first use
+        assert not used.started
+        assert used.slots(3) == 1 and used.started and used.cluster is not None
