@@ -22,7 +22,8 @@ from autograder.grader import grade_submission
 from autograder.report import _clipped, boundary_picture, feedback_html
 from nbbackprop import logistic
 from nbbackprop.checks import engine, suite_for
-from nbbackprop.checks.verdict import OK, failed, with_boundary
+from nbbackprop.checks.parts import with_boundary
+from nbbackprop.checks.verdict import OK, failed
 from tests.test_checks_ps1_ps2 import right
 
 PS1, PS2 = "ps1_neurons", "ps2_logistic"

@@ -1,5 +1,8 @@
 """Parts that several targets share: unpacking what came back, integer output, read-only inputs,
-large-input stability, state across calls, and agreement with the student's own forward pass."""
+large-input stability, state across calls, agreement with the student's own forward pass, and the
+decision boundary a failed linear classifier's verdict carries."""
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -18,6 +21,7 @@ from .engine import (
     unless_stub,
     with_collaborators,
 )
+from .verdict import Boundary
 
 FD_STEP = 1e-6  # the step of the central differences taken of a student's own forward pass
 
@@ -135,16 +139,6 @@ def agrees_with_own_forward(plus, minus, got, upstream):
     if plus is None or minus is None or got is None or not plus.shape == minus.shape == got.shape:
         return False
     return bool(np.allclose(got, upstream * (plus - minus) / (2 * FD_STEP), rtol=1e-5, atol=1e-7))
-
-
-def in_double(got, *earlier):
-    """``got`` as float64 when one of the ``earlier`` results (judged by an earlier part) already holds floats
-    of less than double precision, so that precision costs once, where it first shows; else ``got`` as it is."""
-    def short(value):
-        dtype = getattr(value, "dtype", None)
-        return dtype is not None and dtype.kind == "f" and dtype.itemsize < 8
-
-    return got.astype(np.float64) if short(got) and any(short(result) for result in earlier) else got
 
 
 # ---- judging a part once, tiny examples, collaborators ------------------------------------------------
@@ -330,3 +324,18 @@ def differences(loss, arrays, h=1e-5):
 
     grads = [numerical_gradient(value, array, h) for array in arrays]
     return failure[0] if failure else grads
+
+
+def with_boundary(verdict, X, y, got, expected, **settings):
+    """``verdict`` carrying the :class:`Boundary` of ``got`` and ``expected`` (each ``[w₁, w₂, b]``) on the
+    probe ``X``, ``y`` — when it failed, ``X`` is 2-D and both are three finite numbers; else as it is."""
+    pair = [np.asarray(v, dtype=float).ravel() if isinstance(v, (list, tuple, np.ndarray)) else None
+            for v in (got, expected)]
+    X = np.asarray(X, dtype=float)
+    if verdict.passed or X.ndim != 2 or X.shape[1] != 2 or any(
+            v is None or v.shape != (3,) or not np.all(np.isfinite(v)) for v in pair):
+        return verdict
+    line = [(tuple(float(c) for c in v[:2]), float(v[2])) for v in pair]
+    return replace(verdict, boundary=Boundary(tuple(tuple(float(c) for c in row) for row in X),
+                                              tuple(int(label) for label in y), *line,
+                                              tuple((k, float(v)) for k, v in settings.items())))

@@ -14,9 +14,21 @@ import numpy as np
 
 from .. import neurons as ref
 from .engine import OK, Raised, Suite, call, failed, finding, frozen, on_calls, raised
-from .parts import as_vector, either, flat, gated, int_vector, listed, raised_as, read_only, runs_of, tiny_case, unpack
+from .parts import (
+    as_vector,
+    either,
+    flat,
+    gated,
+    int_vector,
+    listed,
+    raised_as,
+    read_only,
+    runs_of,
+    tiny_case,
+    unpack,
+    with_boundary,
+)
 from .probes import dims, mixed, rng_for
-from .verdict import with_boundary
 
 
 class TLUSuite(Suite):

@@ -22,9 +22,8 @@ import numpy as np
 
 from .. import logistic as ref
 from .engine import OK, UNREADABLE, Raised, Suite, call, close, explain, failed, finding, frozen, raised, unless_stub
-from .parts import as_vector, either, first_entry, gated, listed, raised_as, runs_of, tiny_case, unpack
+from .parts import as_vector, either, first_entry, gated, listed, raised_as, runs_of, tiny_case, unpack, with_boundary
 from .probes import dims, labels, mixed, rng_for
-from .verdict import with_boundary
 
 
 class SigmoidSuite(Suite):

@@ -30,7 +30,7 @@ from .. import modules as ref_modules
 from ..mystery import MYSTERY_MODULES, N_FEATURES
 from .compare import as_numbers, fmt
 from .engine import OK, Raised, Suite, call, failed, finding, frozen, raised, with_collaborators
-from .parts import first_failed, in_double, restored, scalars
+from .parts import first_failed, restored, scalars
 from .probes import dims, mixed, rng_for
 
 SMALL = 1e-6  # a right check of a right module: ~1e-10 here; one-sided differences give ~1e-5
@@ -61,6 +61,16 @@ DRIFT = ("adding and subtracting h does not always give back the same float (x +
          "the entry before changing it, and put the saved value back.")
 NOT_BACK = ("put every entry back after its two evaluations (saved = x[i]; …; x[i] = saved): the caller's array — "
             "a model's weights — must come out as it went in.")
+
+
+def in_double(got, *earlier):
+    """``got`` as float64 when one of the ``earlier`` results (judged by an earlier part) already holds floats
+    of less than double precision, so that precision costs once, where it first shows; else ``got`` as it is."""
+    def short(value):
+        dtype = getattr(value, "dtype", None)
+        return dtype is not None and dtype.kind == "f" and dtype.itemsize < 8
+
+    return got.astype(np.float64) if short(got) and any(short(result) for result in earlier) else got
 
 
 class NumericalGradientSuite(Suite):

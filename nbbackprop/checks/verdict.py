@@ -11,8 +11,6 @@ import textwrap
 import traceback
 from dataclasses import dataclass, replace
 
-import numpy as np
-
 CODES = {
     "ok": "passed",
     "not-implemented": "still raises NotImplementedError",
@@ -84,21 +82,6 @@ class Boundary:
         return {"points": [list(p) for p in self.points], "labels": list(self.labels),
                 "got": {"w": list(self.got[0]), "b": self.got[1]},
                 "expected": {"w": list(self.expected[0]), "b": self.expected[1]}, "settings": dict(self.settings)}
-
-
-def with_boundary(verdict, X, y, got, expected, **settings):
-    """``verdict`` carrying the :class:`Boundary` of ``got`` and ``expected`` (each ``[w₁, w₂, b]``) on the
-    probe ``X``, ``y`` — when it failed, ``X`` is 2-D and both are three finite numbers; else as it is."""
-    pair = [np.asarray(v, dtype=float).ravel() if isinstance(v, (list, tuple, np.ndarray)) else None
-            for v in (got, expected)]
-    X = np.asarray(X, dtype=float)
-    if verdict.passed or X.ndim != 2 or X.shape[1] != 2 or any(
-            v is None or v.shape != (3,) or not np.all(np.isfinite(v)) for v in pair):
-        return verdict
-    line = [(tuple(float(c) for c in v[:2]), float(v[2])) for v in pair]
-    return replace(verdict, boundary=Boundary(tuple(tuple(float(c) for c in row) for row in X),
-                                              tuple(int(label) for label in y), *line,
-                                              tuple((k, float(v)) for k, v in settings.items())))
 
 
 @dataclass(frozen=True)
