@@ -132,12 +132,17 @@ class DaskEngine(Engine):
         self._client, self.cluster = client, client.cluster
         client.register_plugin(PrepareWorker())
 
+    def start(self):
+        """Start the ``LocalCluster`` of ``--engine dask`` now, if it is not running (a benchmark keeps this
+        set-up out of its timings); returns the engine."""
+        if self._client is None:
+            self._start(self._local())
+        return self
+
     @property
     def client(self):
         """The ``distributed.Client``; the first use starts the ``LocalCluster`` of ``--engine dask``."""
-        if self._client is None:
-            self._start(self._local())
-        return self._client
+        return self.start()._client
 
     @property
     def started(self):

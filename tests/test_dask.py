@@ -35,8 +35,7 @@ TIME_OF_DAY = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 @pytest.fixture(scope="module")
 def cluster():
     with DaskEngine(jobs=2) as engine:
-        engine.slots(0)  # started now (it starts on first use): the tests read its workers and address
-        yield engine
+        yield engine.start()  # now (it starts on first use): the tests read its workers and address
 
 
 def written(report, folder):
@@ -144,3 +143,4 @@ def test_a_resumed_batch_with_nothing_left_starts_no_cluster(tmp_path):
     with DaskEngine(jobs=1) as used:  # and one with work to do starts it on first use
         assert not used.started
         assert used.slots(3) == 1 and used.started and used.cluster is not None
+        assert used.start() is used and used.slots(3) == 1  # started once
