@@ -43,6 +43,9 @@ Example
 49.0
 >>> {name: float(grad) for name, grad in g.bprop().items()}  # 2·7·(w, x, 1)
 {'x': 42.0, 'w': 28.0, 'b': 14.0}
+
+Why this module is long (about 550 lines): it is read in L06, and a third of it
+is the text above and the boxes' docstrings; the code is about 260 lines.
 """
 
 import numpy as np

@@ -14,6 +14,9 @@ Choices made here
 * A graded function is judged as written and, where it calls collaborators (``sigmoid``,
   ``logistic_gradients``, …), also rebuilt with the reference ones: it passes if either is
   right, so one bug costs once.
+
+Why this module is long (about 520 lines): five targets, each a table of parts, probes and the typical bugs
+they name; ``fit_logistic`` takes a third, as a minibatch fit is judged by what holds whatever the shuffle.
 """
 
 from typing import ClassVar

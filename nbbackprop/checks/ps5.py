@@ -18,6 +18,9 @@ Choices worth knowing when reading a verdict:
   upstream of ones) is ``chain-rule``.
 * ``buggy_modules``: the visible test checks only the form (names of mystery modules); the hidden test checks the
   truth and says how many names are wrong, never which — else the visible test would answer the question.
+
+Why this module is a little over 400 lines: four targets, and ``check_module`` is judged on modules of its own
+(right ones and planted bugs) with the student's helpers swapped for the reference ones.
 """
 
 from functools import cache
