@@ -75,8 +75,10 @@ class OtherLoad:
     """How much CPU *other* processes took while we measured: the load average counts our own threads.
 
     ``with OtherLoad() as meter: ...`` then ``meter.line()``: the busy CPU time
-    of the whole machine minus this process's own, over the wall time of the
-    block, as a fraction of all CPUs (0 % on an idle machine).
+    of the whole machine minus that of this process and its descendants (pool
+    and Dask workers, the processes they grade in, nbgrader and its kernels),
+    over the wall time of the block, as a fraction of all CPUs (0 % on an idle
+    machine).
     """
 
     def __enter__(self):
@@ -100,8 +102,21 @@ class OtherLoad:
 
 
 def _own_cpu_seconds():
+    """CPU seconds of this process and its descendants: the finished ones (``os.times``'s children, each
+    carrying its own reaped descendants) and the running ones, with what they reaped."""
     times = os.times()
-    return times.user + times.system
+    total = times.user + times.system + times.children_user + times.children_system
+    try:
+        import psutil
+    except ImportError:  # then running descendants count as others
+        return total
+    for child in psutil.Process().children(recursive=True):
+        try:
+            cpu = child.cpu_times()
+        except psutil.Error:  # gone meanwhile: counted by its parent, once reaped
+            continue
+        total += cpu.user + cpu.system + cpu.children_user + cpu.children_system
+    return total
 
 
 @dataclass
